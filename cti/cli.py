@@ -1,0 +1,181 @@
+"""The ``cti`` command line: the one entry point of the product.
+
+gevent's monkey-patching and the cooperative psycopg2 wait callback are installed here,
+first, before anything opens a socket. Every sub-command builds its settings from the
+environment (see :mod:`cti.config`); a configuration error stops it with one line on
+stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import functools  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, TypeVar  # noqa: E402
+
+import click  # noqa: E402
+
+from cti.config import ConfigError, Settings, load_settings  # noqa: E402
+from cti.db import DatabaseUnavailable, make_psycopg2_cooperative  # noqa: E402
+from cti.logs import configure_logging  # noqa: E402
+from cti.migrations import MigrationError  # noqa: E402
+
+make_psycopg2_cooperative()
+log = logging.getLogger("cti")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Errors a user can fix; shown as one line, never as a traceback.
+_USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, DatabaseUnavailable, MigrationError)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"cti: {message}", err=True)
+    sys.exit(code)
+
+
+def with_settings(demo: bool = False) -> Callable[[F], F]:
+    """Load settings and logging before the command; turn user errors into one line."""
+
+    def decorator(command: F) -> F:
+        @functools.wraps(command)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            from cti.provision import ProvisionError
+            from cti.users import UserError
+
+            try:
+                settings = load_settings(demo=demo)
+                configure_logging(settings.log_level)
+                logging.getLogger("pgserver").setLevel(logging.WARNING)
+                return command(settings, *args, **kwargs)
+            except (*_USER_ERRORS, ProvisionError, UserError) as exc:
+                _fail(str(exc))
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+@click.group()
+@click.version_option(package_name="cti-center")
+def main() -> None:
+    """Call-center CTI middleware for FreeSWITCH."""
+
+
+@main.command()
+@with_settings()
+def migrate(settings: Settings) -> None:
+    """Apply pending database migrations (safe to run any time)."""
+    from cti.migrations import migrate as apply
+    from cti.services import open_database
+
+    db, embedded = open_database(settings)
+    try:
+        applied = apply(db)
+    finally:
+        db.close()
+        if embedded is not None:
+            embedded.close()
+    click.echo(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "database is up to date")
+
+
+@main.command()
+@click.argument("site_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_settings()
+def provision(settings: Settings, site_file: Path) -> None:
+    """Load users, agents, queues, flows ... from a site YAML file (idempotent)."""
+    from cti.provision import load_site_file
+    from cti.provision import provision as apply
+    from cti.services import build_services
+
+    site = load_site_file(site_file)
+    services = build_services(settings)
+    try:
+        report = apply(services.db, site)
+    finally:
+        services.stop()
+    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(report.counts.items()))
+    click.echo(f"provisioned {site_file}: {summary or 'nothing'}")
+    for flow in report.new_flow_versions:
+        click.echo(f"  new flow version: {flow}")
+
+
+@main.group()
+def user() -> None:
+    """Manage users who sign in to the web app."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["agent", "supervisor", "campaign_manager", "admin"]),
+              help="Repeat for several roles.")
+@click.option("--name", "display_name", default="", help="Name shown in the pages.")
+@click.option("--language", type=click.Choice(["en", "zh"]), default="en")
+@click.password_option(help="Prompted for when not given.")
+@with_settings()
+def user_add(settings: Settings, username: str, roles: tuple[str, ...], display_name: str,
+             language: str, password: str) -> None:
+    """Create a user, or update an existing one's roles and password."""
+    from cti.services import build_services
+    from cti.users import check_password_strength, upsert_user
+
+    check_password_strength(password)
+    services = build_services(settings)
+    try:
+        with services.db.transaction() as cur:
+            user_id = upsert_user(cur, username, roles=roles, display_name=display_name,
+                                  password=password, language=language)
+    finally:
+        services.stop()
+    click.echo(f"user {username} (id {user_id}) saved with roles {', '.join(roles)}")
+
+
+@main.command()
+@click.option("--site", "site_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Site description to load (default: examples/site.yaml).")
+@with_settings(demo=True)
+def demo(settings: Settings, site_file: Path | None) -> None:
+    """Run the full demo: embedded PostgreSQL, simulated switch, callers and agents, web app."""
+    from cti.demo import run_demo
+
+    run_demo(settings, site_file)
+
+
+@main.command()
+@with_settings()
+def serve(settings: Settings) -> None:
+    """Production start: ESL links, routing, scheduler and web server in one process."""
+    from cti.serve import run_serve
+
+    run_serve(settings)
+
+
+def _not_available(name: str, issue: str) -> Callable[[], None]:
+    def command() -> None:
+        _fail(f"'{name}' is not available yet ({issue}); see README.md for what works today", code=3)
+
+    command.__name__ = name.replace("-", "_")
+    command.__doc__ = f"Not available yet ({issue})."
+    return command
+
+
+for _name, _issue in (
+    ("doctor", "production checks land with the real-switch work"),
+    ("esl-dump", "lands with the ESL client"),
+    ("esl-tail", "lands with the ESL client"),
+    ("fakeswitch", "lands with the FreeSWITCH simulator"),
+    ("simulate", "lands with the CTI core"),
+    ("report", "lands with reports"),
+):
+    main.command(_name)(_not_available(_name, _issue))
+
+
+if __name__ == "__main__":
+    main()

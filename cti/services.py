@@ -1,0 +1,93 @@
+"""The composition root for services: everything a running site needs, built from
+:class:`cti.config.Settings` and nothing else, started and stopped in one place.
+
+There are no module-level connections anywhere in the product: the web app, the CLI
+and the tests receive a :class:`Services` object. Components are added here as they
+exist; each has a ``start()`` / ``stop()`` and is stopped in reverse order so writes
+finish before the database closes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from cti.bus import EventBus
+from cti.config import Settings
+from cti.db import Database, DatabaseUnavailable
+from cti.embedded_pg import EmbeddedPostgres
+from cti.migrations import migrate
+
+log = logging.getLogger(__name__)
+
+
+class Component(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    bus: EventBus
+    embedded_pg: EmbeddedPostgres | None = None
+    components: list[tuple[str, Any]] = field(default_factory=list)
+    started: bool = False
+
+    def add(self, name: str, component: Component) -> None:
+        """Register a component to start after the ones before it and stop before them."""
+        self.components.append((name, component))
+        setattr(self, name, component)
+
+    def start(self) -> None:
+        for name, component in self.components:
+            log.info("starting", extra={"component": name})
+            component.start()
+        self.started = True
+
+    def stop(self) -> None:
+        """Stop everything, newest first; a failing stop never blocks the others."""
+        for name, component in reversed(self.components):
+            try:
+                component.stop()
+            except Exception:
+                log.exception("component failed to stop", extra={"component": name})
+        self.started = False
+        self.db.close()
+        if self.embedded_pg is not None:
+            self.embedded_pg.close()
+
+
+def open_database(settings: Settings) -> tuple[Database, EmbeddedPostgres | None]:
+    """Connect to ``CTI_DATABASE_URL`` or start the embedded PostgreSQL in the data dir."""
+    embedded = None
+    url = settings.database_url
+    if url is None:
+        embedded = EmbeddedPostgres(settings.data_dir)
+        url = embedded.start()
+    db = Database(url, size=settings.db_pool_size)
+    try:
+        db.fetchone("SELECT 1")
+    except DatabaseUnavailable:
+        if embedded is not None:
+            embedded.close()
+        raise
+    return db, embedded
+
+
+def build_services(settings: Settings, *, run_migrations: bool = True) -> Services:
+    """Open the store (migrated) and assemble the site's components."""
+    db, embedded = open_database(settings)
+    try:
+        if run_migrations:
+            applied = migrate(db)
+            if applied:
+                log.info("database migrated", extra={"applied": ",".join(applied)})
+    except BaseException:
+        db.close()
+        if embedded is not None:
+            embedded.close()
+        raise
+    return Services(settings=settings, db=db, bus=EventBus(), embedded_pg=embedded)
