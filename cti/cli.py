@@ -166,11 +166,58 @@ def _not_available(name: str, issue: str) -> Callable[[], None]:
     return command
 
 
+@main.command("esl-dump")
+@click.option("--file", "capture", type=click.File("rb"), default="-",
+              help="Raw ESL bytes (a capture of port 8021); standard input by default.")
+def esl_dump(capture) -> None:
+    """Print every frame of raw ESL bytes as one JSON object per line."""
+    from esl.tools import dump
+
+    sys.exit(dump(capture, sys.stdout))
+
+
+@main.command("esl-tail")
+@click.option("--node", default=None, help="Name of the switch in CTI_ESL (default: the first).")
+@with_settings()
+def esl_tail(settings: Settings, node: str | None) -> None:
+    """Connect to a live switch and print its events as JSON lines until Ctrl-C."""
+    from esl.tools import tail
+
+    if not settings.esl_nodes:
+        _fail("CTI_ESL is not set: esl://:PASSWORD@HOST:PORT")
+    chosen = [n for n in settings.esl_nodes if node in (None, n.name)]
+    if not chosen:
+        _fail(f"no switch named {node!r} in CTI_ESL ({', '.join(n.name for n in settings.esl_nodes)})")
+    sys.exit(tail(chosen[0], sys.stdout))
+
+
+@main.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=8021, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--password", required=True, help="The event-socket password clients must send.")
+@click.option("--speed", type=click.FloatRange(min=0.01), default=1.0, show_default=True,
+              help="Simulated seconds per real second.")
+@click.option("--caller-rate", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Poisson callers per second (0: none).")
+@click.option("--did", "dids", multiple=True, default=("4008001000",), show_default=True,
+              help="DIDs the callers dial (repeat for several).")
+@click.option("--phone", "phones", multiple=True, help="Extra agent phone extensions to register.")
+@click.option("--seed", type=int, default=None)
+def fakeswitch(port: int, host: str, password: str, speed: float, caller_rate: float,
+               dids: tuple[str, ...], phones: tuple[str, ...], seed: int | None) -> None:
+    """Serve a simulated FreeSWITCH (the ESL inbound protocol over TCP)."""
+    from esl.simulator.main import run_fakeswitch
+
+    configure_logging("INFO")
+    try:
+        run_fakeswitch(port, password, host=host, speed=speed, caller_rate=caller_rate, dids=dids,
+                       phones=phones, seed=seed)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+
+
 for _name, _issue in (
     ("doctor", "production checks land with the real-switch work"),
-    ("esl-dump", "lands with the ESL client"),
-    ("esl-tail", "lands with the ESL client"),
-    ("fakeswitch", "lands with the FreeSWITCH simulator"),
     ("simulate", "lands with the CTI core"),
     ("report", "lands with reports"),
 ):

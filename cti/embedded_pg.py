@@ -21,6 +21,7 @@ class EmbeddedPostgres:
     """Owns one pgserver cluster folder and the server process running on it."""
 
     def __init__(self, data_dir: Path, database: str = "cti") -> None:
+        _check_identifier(database)
         self.pgdata = Path(data_dir).resolve() / "pgdata"
         self.database = database
         self._server: Any = None
@@ -49,16 +50,19 @@ class EmbeddedPostgres:
         return str(self._server.get_uri(self.database))
 
     def _ensure_database(self) -> None:
-        exists = self._server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}';")
+        # psql has no bound parameters; the name was checked by _check_identifier.
+        exists = self._server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.database}';")  # noqa: S608
         if "(1 row)" not in exists:
             self._server.psql(f'CREATE DATABASE "{self.database}";')
 
-    def create_database(self, name: str) -> str:
-        """Create a fresh database in this cluster (tests use one per module)."""
-        if not name.replace("_", "").isalnum():
-            raise ValueError(f"database name must be alphanumeric with underscores: {name!r}")
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """Create a fresh database in this cluster, empty or as a copy of ``template``
+        (tests use one per module, copied from a database provisioned once)."""
+        for identifier in (name, template or "x"):
+            _check_identifier(identifier)
         self._server.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE);')
-        self._server.psql(f'CREATE DATABASE "{name}";')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        self._server.psql(f'CREATE DATABASE "{name}"{copy};')
         return str(self._server.get_uri(name))
 
     def stop(self) -> None:
@@ -91,3 +95,9 @@ class EmbeddedPostgres:
         server, self._server = self._server, None
         server._postmaster_info = None  # already stopped: pgserver's own cleanup must not retry
         server._cleanup()
+
+
+def _check_identifier(name: str) -> None:
+    """Database names are spliced into psql commands: letters, digits and _ only."""
+    if not name or not name.replace("_", "").isalnum() or not name.isascii():
+        raise ValueError(f"database name must be ASCII letters, digits and underscores: {name!r}")

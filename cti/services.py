@@ -90,4 +90,9 @@ def build_services(settings: Settings, *, run_migrations: bool = True) -> Servic
         if embedded is not None:
             embedded.close()
         raise
-    return Services(settings=settings, db=db, bus=EventBus(), embedded_pg=embedded)
+    services = Services(settings=settings, db=db, bus=EventBus(), embedded_pg=embedded)
+    if settings.esl_nodes:
+        from cti.core import LiveCore, load_tracker_settings
+
+        services.add("core", LiveCore(settings, db, services.bus, load_tracker_settings(db)))
+    return services

@@ -79,3 +79,37 @@ def services(settings):
     built = build_services(settings)
     yield built
     built.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_site_template(pg_cluster: EmbeddedPostgres) -> str:
+    """Name of a database migrated and provisioned with examples/site.yaml once per run
+    (argon2 hashing of the demo users is deliberately slow); copied per module."""
+    from cti.provision import load_site_file, provision
+    from tests.stack import SITE_FILE
+
+    name = f"tpl{os.getpid()}_demo_site"
+    database = Database(pg_cluster.create_database(name), size=1)
+    migrate(database)
+    provision(database, load_site_file(SITE_FILE))
+    database.close()
+    return name
+
+
+@pytest.fixture(scope="module")
+def site_db_url(pg_cluster: EmbeddedPostgres, demo_site_template: str, request: pytest.FixtureRequest) -> str:
+    """URL of this module's own copy of the provisioned demo site."""
+    label = request.module.__name__.rsplit(".", 1)[-1]
+    return pg_cluster.create_database(f"s{os.getpid()}_{next(_db_counter)}_{label[-40:]}", template=demo_site_template)
+
+
+@pytest.fixture(scope="module")
+def stack(site_db_url: str, tmp_path_factory: pytest.TempPathFactory):
+    """A whole site on this module's copy of the demo site: simulator, services (see
+    tests/stack.py). One per test module: tests share it, so they must not depend on
+    call counts left by other tests of the module."""
+    from tests.stack import start_stack
+
+    site = start_stack(site_db_url, tmp_path_factory.mktemp("stack"), provisioned=True)
+    yield site
+    site.close()

@@ -8,6 +8,7 @@ admin, the REST API and the Socket.IO live pushes, one blueprint per area.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from flask import Flask
@@ -15,13 +16,10 @@ from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 
 from cti.services import Services
-import importlib
-
 from webapp import i18n, nav, sockets
 from webapp.auth import current_user
 from webapp.errors import register_error_handlers
 from webapp.throttle import FREE_ATTEMPTS_PER_ADDRESS, FREE_ATTEMPTS_PER_USERNAME, LoginThrottle
-
 
 #: One module per area, each exposing ``bp`` (a Blueprint).
 BLUEPRINTS: tuple[str, ...] = ("auth", "home")
