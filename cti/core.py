@@ -83,12 +83,11 @@ def load_tracker_settings(db: Database) -> TrackerSettings:
 class LiveCore:
     """ESL events in, live state kept, domain events out (see the module docstring)."""
 
-    def __init__(self, settings: Settings, db: Database, bus: EventBus,
-                 tracker_settings: TrackerSettings | None = None) -> None:
+    def __init__(self, settings: Settings, db: Database, bus: EventBus) -> None:
         self.settings = settings
         self.db = db
         self.bus = bus
-        self.state = LiveState(tracker_settings)
+        self.state = LiveState()
         self.stats = CoreStats()
         self.latency = LatencyRecorder()
         self._listeners: list[ChannelListener] = []
@@ -104,6 +103,7 @@ class LiveCore:
     # -- lifecycle -------------------------------------------------------------------
 
     def start(self) -> None:
+        self.state.settings = load_tracker_settings(self.db)
         self._load_agents()
         self.switches.start()
         self._lease = gevent.spawn(self._keep_lease)

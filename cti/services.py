@@ -15,9 +15,11 @@ from typing import Any, Protocol
 
 from cti.bus import EventBus
 from cti.config import Settings
+from cti.customers import region_from
 from cti.db import Database, DatabaseUnavailable
 from cti.embedded_pg import EmbeddedPostgres
 from cti.migrations import migrate
+from cti.store import StoreWriter
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,7 @@ def open_database(settings: Settings) -> tuple[Database, EmbeddedPostgres | None
 
 def build_services(settings: Settings, *, run_migrations: bool = True) -> Services:
     """Open the store (migrated) and assemble the site's components."""
+    region = region_from(settings.extra)
     db, embedded = open_database(settings)
     try:
         if run_migrations:
@@ -91,8 +94,10 @@ def build_services(settings: Settings, *, run_migrations: bool = True) -> Servic
             embedded.close()
         raise
     services = Services(settings=settings, db=db, bus=EventBus(), embedded_pg=embedded)
+    # Added before the core, so it stops after it and flushes the core's last events.
+    services.add("store", StoreWriter(db, services.bus, settings.data_dir / "store", region=region))
     if settings.esl_nodes:
-        from cti.core import LiveCore, load_tracker_settings
+        from cti.core import LiveCore
 
-        services.add("core", LiveCore(settings, db, services.bus, load_tracker_settings(db)))
+        services.add("core", LiveCore(settings, db, services.bus))
     return services

@@ -97,8 +97,10 @@ class Stack:
             self.switch.stop()
 
 
-def _start_services(settings: Settings, sink: list[DomainEvent]) -> Services:
+def _start_services(settings: Settings, sink: list[DomainEvent], site: dict[str, Any] | None = None) -> Services:
     services = build_services(settings)
+    if site is not None:
+        provision(services.db, site)
     services.bus.subscribe("*", sink.append)
     services.start()
     assert services.core.switches.wait_connected(15), "middleware did not connect to the simulator"
@@ -129,14 +131,8 @@ def start_stack(
             **(environ or {}),
         })
         site = site if site is not None else load_site_file(SITE_FILE)
-        if not provisioned:
-            seed_services = build_services(settings)
-            try:
-                provision(seed_services.db, site)
-            finally:
-                seed_services.stop()
         events: list[DomainEvent] = []
-        services = _start_services(settings, events)
+        services = _start_services(settings, events, None if provisioned else site)
     except BaseException:
         switch.stop()
         raise

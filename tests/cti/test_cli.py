@@ -111,3 +111,18 @@ def test_demo_serves_the_web_app_and_ctrl_c_stops_everything(tmp_path: Path) -> 
     assert "admin" in out and "agent1000" in out
     time.sleep(0.5)
     assert postgres_processes_using(tmp_path) == []
+
+
+def test_report_command_writes_csv_and_names_mistakes(site_env) -> None:
+    assert run_cti("provision", "examples/site.yaml", env=site_env).returncode == 0
+    result = run_cti("report", "inbound_summary", "--from", "2026-11-01", "--to", "2026-11-02",
+                     "--interval", "hour", "--format", "csv", env=site_env)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1 + 24 * 4  # header + every hour of the day for each of 4 queues, as zeros
+    assert all(",0,0,0," in line for line in lines[1:])
+    listing = run_cti("report", "--list", env=site_env)
+    assert "agent_performance" in listing.stdout
+    wrong = run_cti("report", "no_such_report", "--from", "2026-11-01", "--to", "2026-11-02", env=site_env)
+    assert wrong.returncode == 2
+    assert wrong.stderr.startswith("cti: ") and "no_such_report" in wrong.stderr
