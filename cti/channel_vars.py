@@ -16,13 +16,13 @@ AGENT_ID = "cti_agent_id"               # numeric agent id for agent/consult/sup
 QUEUE = "cti_queue"                     # queue the interaction is in or was offered from
 CAMPAIGN_ID = "cti_campaign_id"         # outbound campaign id
 CONTACT_ID = "cti_contact_id"           # outbound contact id
-SUPERVISOR_MODE = "cti_supervisor_mode" # listen | whisper | barge
+SUPERVISOR_MODE = "cti_supervisor_mode" # listen | whisper | barge | full_barge
 TARGET_UUID = "cti_target_uuid"         # for supervisor legs: the leg being monitored
 
-# Set by our dialplan (freeswitch-conf/dialplan/cti_inbound.xml) on inbound calls
+# Set by our dialplan (freeswitch-conf/dialplan/public/cti_inbound.xml) on inbound calls
 # before it parks them, so the middleware knows the call is for it.
 DID = "cti_did"                         # the dialled number (destination_number)
 MANAGED = "cti_managed"                 # "true" on calls the middleware drives
 
 ROLES = ("customer", "agent", "consult", "transfer", "supervisor")
-SUPERVISOR_MODES = ("listen", "whisper", "barge")
+SUPERVISOR_MODES = ("listen", "whisper", "barge", "full_barge")
