@@ -1,0 +1,117 @@
+"""Bridges between two channels and what happens to one when the other leaves.
+
+``uuid_bridge A B`` (and ``intercept``, and the ``bridge`` application) join two legs;
+A, the *originator*, fires ``CHANNEL_BRIDGE`` and later ``CHANNEL_UNBRIDGE`` -- the
+other leg never does (capture b). When one side leaves, the survivor follows
+mod_dptools/switch_ivr_bridge.c: ``park_after_bridge=true`` parks it,
+``transfer_after_bridge=<dest>`` transfers it, otherwise a peer leg hangs up with the
+same cause and an originator carries on with its dialplan (which, after a park that
+``uuid_bridge`` interrupted, is empty, so it hangs up NORMAL_CLEARING).
+
+Hangups always go through :func:`hangup` here so the partner is told.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import gevent.event
+
+from esl.simulator import lifecycle
+from esl.simulator.core import Core, Interrupt, Leg
+
+
+@dataclass(slots=True)
+class Bridge:
+    """Two joined legs; ``a`` is the originator."""
+
+    a: Leg
+    b: Leg
+    via: str = "uuid_bridge"
+    joined: gevent.event.Event = field(default_factory=gevent.event.Event)
+    peer_down: gevent.event.Event = field(default_factory=gevent.event.Event)
+    unbridged: gevent.event.Event = field(default_factory=gevent.event.Event)
+
+    def other(self, leg: Leg) -> Leg:
+        return self.b if leg is self.a else self.a
+
+
+def survivor_plan(leg: Leg, *, originator: bool) -> tuple[str, str]:
+    """What a leg does when its bridge ends without it hanging up:
+    ``("park", "")``, ``("transfer", dest)``, ``("continue", "")`` (an originator goes
+    on with its dialplan) or ``("hangup", "")``."""
+    if leg.ch.var("park_after_bridge").lower() in ("true", "yes", "on", "1"):
+        return ("park", "")
+    transfer = leg.ch.var("transfer_after_bridge")
+    if transfer:
+        return ("transfer", transfer)
+    if originator and leg.ch.var("hangup_after_bridge").lower() not in ("true", "yes", "on", "1"):
+        return ("continue", "")
+    return ("hangup", "")
+
+
+def hangup(core: Core, leg: Leg, cause: str = "NORMAL_CLEARING", *, remote: bool = False) -> bool:
+    """Hang a leg up and deal with its bridge partner and eavesdroppers."""
+    if not lifecycle.hangup(core, leg, cause, remote=remote):
+        return False
+    for spy_uuid in [owner for _, owner in leg.bugs]:
+        spy = core.find(spy_uuid)
+        if spy is not None:
+            spy.push(Interrupt("break", {"reason": "target-gone"}))
+    bridge = leg.bridge
+    if bridge is not None:
+        partner = bridge.other(leg)
+        originator = bridge.a is partner
+        plan, _ = survivor_plan(partner, originator=originator)
+        if plan == "hangup" and not partner.hanging_up:
+            lifecycle.hangup(core, partner, leg.ch.hangup_cause)
+        else:
+            partner.push(Interrupt("unbridge", {"originator": originator}))
+    return True
+
+
+def start_uuid_bridge(core: Core, a: Leg, b: Leg, *, via: str = "uuid_bridge") -> None:
+    """What ``switch_ivr_uuid_bridge`` does at once; each leg's greenlet then leaves
+    its application and runs the bridge (see ``execute.run_bridge``)."""
+    now = core.now_us()
+    ts = f"{now // 1_000_000}:{core.new_uuid()}:uuid_br:"
+    for leg, other in ((a, b), (b, a)):
+        leg.ch.set_var("bridge_channel", other.ch.name)
+        leg.ch.set_var("bridge_uuid", other.uuid)
+        leg.ch.set_var("signal_bond", other.uuid)
+        profile = leg.ch.profile
+        if profile is not None:
+            leg.ch.set_var("original_destination_number", profile.destination_number)
+            leg.ch.set_var("original_caller_id_name", profile.caller_id_name)
+            leg.ch.set_var("original_caller_id_number", profile.caller_id_number)
+        leg.ch.set_var("transfer_history", ts + other.uuid)
+        leg.ch.set_var("transfer_source", ts + other.uuid)
+    lifecycle.link(a, b, "originatee")
+    lifecycle.link(b, a, "originator")
+    a.ch.set_var("uuid_bridge", b.uuid)
+    for leg, other in ((a, b), (b, a)):
+        profile = leg.ch.profile
+        if profile is not None:
+            profile.profile_index += 1
+            profile.profile_created_us = now
+            profile.transfer_source = ts + other.uuid
+    if a.ch.profile is not None and b.ch.profile is not None:
+        a.ch.profile.callee_id_name = b.ch.profile.callee_id_name
+        a.ch.profile.callee_id_number = b.ch.profile.callee_id_number
+        b.ch.profile.caller_id_name = a.ch.profile.caller_id_name
+        b.ch.profile.caller_id_number = a.ch.profile.caller_id_number
+    bridge = Bridge(a=a, b=b, via=via)
+    a.push(Interrupt("bridge", {"bridge": bridge}))
+    b.push(Interrupt("bridge", {"bridge": bridge}))
+
+
+def detach(leg: Leg) -> None:
+    """Forget the bridge on one side (after ``CHANNEL_UNBRIDGE``)."""
+    bridge = leg.bridge
+    leg.bridge = None
+    leg.bridged_to = ""
+    leg.ch.set_var("bridge_to", None)
+    leg.ch.call_uuid = leg.uuid
+    leg.ch.set_var("call_uuid", leg.uuid)
+    if bridge is not None:
+        leg.ch.set_var("last_bridge_role", "originator" if bridge.a is leg else "originatee")
