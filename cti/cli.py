@@ -274,8 +274,16 @@ def report_rebuild(settings: Settings, start: str, end: str) -> None:
     click.echo(f"rebuilt {rows} interval rows")
 
 
+@main.command()
+@with_settings()
+def doctor(settings: Settings) -> None:
+    """Check the database and every switch; print a checklist with remedies."""
+    from cti.doctor import doctor as run_doctor
+
+    sys.exit(run_doctor(settings, sys.stdout))
+
+
 for _name, _issue in (
-    ("doctor", "production checks land with the real-switch work"),
     ("simulate", "lands with the CTI core"),
 ):
     main.command(_name)(_not_available(_name, _issue))

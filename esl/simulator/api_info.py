@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import TYPE_CHECKING
 
@@ -16,11 +17,13 @@ from esl.simulator.commands import usage as _usage
 if TYPE_CHECKING:
     from esl.simulator.engine import Engine
 
+#: What a switch set up with freeswitch-conf/ has loaded (vanilla plus mod_avmd and
+#: mod_say_zh); :meth:`FakeSwitch.unload_module` takes one away for tests.
 LOADED_MODULES = frozenset({
     "mod_event_socket", "mod_sofia", "mod_commands", "mod_dptools", "mod_dialplan_xml",
     "mod_dialplan_inline", "mod_loopback", "mod_local_stream", "mod_tone_stream", "mod_sndfile",
-    "mod_native_file", "mod_avmd", "mod_say_en", "mod_console", "mod_logfile", "mod_db",
-    "mod_hash", "mod_expr", "mod_spandsp", "mod_g723_1", "mod_g729", "mod_opus",
+    "mod_native_file", "mod_avmd", "mod_say_en", "mod_say_zh", "mod_voicemail", "mod_console",
+    "mod_logfile", "mod_db", "mod_hash", "mod_expr", "mod_spandsp", "mod_g723_1", "mod_g729", "mod_opus",
 })
 
 
@@ -99,7 +102,14 @@ def sofia(engine: Engine, arg: str, report: Report) -> str:
 
 @command("module_exists")
 def module_exists(engine: Engine, arg: str, report: Report) -> str:
-    return "true" if arg.strip() in LOADED_MODULES else "false"
+    return "true" if arg.strip() in engine.modules else "false"
+
+
+@command("file_exists")
+def file_exists(engine: Engine, arg: str, report: Report) -> str:
+    """mod_commands' ``file_exists <path>``: ``true`` or ``false`` (the switch's view of
+    its file system; the simulator shares the host's)."""
+    return "true" if arg.strip() and os.path.isfile(arg.strip()) else "false"
 
 
 @command("global_getvar")

@@ -30,6 +30,7 @@ from esl.simulator import (  # noqa: F401  (api, api_info and the apps register 
     voicemail,
 )
 from esl.simulator import bridge as bridges
+from esl.simulator.api_info import LOADED_MODULES
 from esl.simulator.behaviours import press
 from esl.simulator.core import Core, Interrupt, Leg, Publisher
 from esl.simulator.dialplan import (
@@ -89,6 +90,7 @@ class Engine:
             variables[LEASE_VARIABLE] = LEASE_FOREVER
         self._initial_globals = dict(variables)
         self.coredb = coredb.CoreDB()
+        self.modules: set[str] = set(LOADED_MODULES)
         self.core.hooks.append(self._on_event)
         self._registered_at: dict[str, float] = {}
         self._tasks: list[gevent.Greenlet] = []

@@ -117,6 +117,11 @@ class FakeSwitch:
         events keep flowing meanwhile."""
         self.server.stall(seconds)
 
+    def unload_module(self, module: str) -> None:
+        """``unload <module>``: ``module_exists`` answers false from now on (a switch set
+        up without part of freeswitch-conf/, for configuration checks)."""
+        self.engine.modules.discard(module)
+
     # -- endpoints ------------------------------------------------------------------------
 
     def register_phone(self, extension: str, *, answer_after: float | None = 1.0, behaviour: str = "answer") -> None:
