@@ -15,6 +15,7 @@ monkey.patch_all()
 import functools  # noqa: E402
 import logging  # noqa: E402
 import sys  # noqa: E402
+import warnings  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any, TypeVar  # noqa: E402
@@ -28,6 +29,9 @@ from cti.migrations import MigrationError  # noqa: E402
 
 make_psycopg2_cooperative()
 log = logging.getLogger("cti")
+# pgserver's lock folder falls back to /tmp when XDG_RUNTIME_DIR is unset (services,
+# containers): expected there, and not something a user can act on.
+warnings.filterwarnings("ignore", module="platformdirs")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -281,6 +285,45 @@ def doctor(settings: Settings) -> None:
     from cti.doctor import doctor as run_doctor
 
     sys.exit(run_doctor(settings, sys.stdout))
+
+
+# -- outbound: contact import (outbound/cli.py) ----------------------------------------
+
+
+@main.group()
+def contacts() -> None:
+    """Outbound contact lists."""
+
+
+@contacts.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--list", "list_name", required=True, help="Contact list to import into (created if new).")
+@click.option("--map", "mapping", required=True,
+              help="Columns: phone=Phone,name=Name,timezone=TZ; other keys become custom fields.")
+@click.option("--region", default="US", show_default=True,
+              help="Country of numbers written without +country code (US, GB, CN ...).")
+@click.option("--campaign", default=None, help="Attach the list to this campaign (by name).")
+@with_settings()
+def contacts_import(settings: Settings, file: Path, list_name: str, mapping: str, region: str,
+                    campaign: str | None) -> None:
+    """Import a CSV or XLSX contact file, printing progress and the bad-row report."""
+    from cti.services import open_database
+    from outbound.cli import import_command
+    from outbound.errors import OutboundError
+
+    db, embedded = open_database(settings)
+    try:
+        import_command(db, file, list_name=list_name, mapping=mapping, region=region, campaign=campaign,
+                       echo=click.echo)
+    except OutboundError as exc:
+        _fail(exc.message)
+    finally:
+        db.close()
+        if embedded is not None:
+            embedded.close()
+
+
+# -- end of outbound ----------------------------------------------------------------------
 
 
 for _name, _issue in (

@@ -169,9 +169,13 @@ def agent_performance(conn: Any, req: ReportRequest) -> pd.DataFrame:
     """Per agent and interval: rings, answers, handled calls, AHT, talk, hold, wrap-up,
     time available / handling / not ready, occupancy and utilisation (see reports.kpi)."""
     keys = ["interval_start", "agent_id"]
-    merged = _offers(conn, req).astype({"agent_id": "int64"})
-    for part in (_calls(conn, req), _state_groups(conn, req)):
-        merged = merged.merge(part.astype({"agent_id": "int64"}), on=keys, how="outer")
+    # Parts with no rows are left out: their key columns carry no dtype to merge on.
+    parts = [p.astype({"agent_id": "int64"}) for p in (_offers(conn, req), _calls(conn, req), _state_groups(conn, req))
+             if not p.empty]
+    merged = parts[0] if parts else pd.DataFrame({"interval_start": pd.Series(dtype="object"),
+                                                   "agent_id": pd.Series(dtype="int64")})
+    for part in parts[1:]:
+        merged = merged.merge(part, on=keys, how="outer")
     values = ["offers", "offers_answered", "no_answer", "rejected", "handled", "talk_s", "hold_s", "wrapup_s",
               "handling_s", "available_s", "not_ready_s", "other_s"]
     for column in values:
