@@ -108,7 +108,8 @@ class EventBus:
         self._subscribers.append((pattern, subscriber))
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
-        self._subscribers = [(p, s) for p, s in self._subscribers if s is not subscriber]
+        # ``!=`` not ``is not``: a bound method is a new object each time it is named.
+        self._subscribers = [(p, s) for p, s in self._subscribers if s != subscriber]
 
     def publish(self, event: DomainEvent) -> None:
         self.published += 1

@@ -1,5 +1,6 @@
 """Call handlers for what happens around the conversation: DTMF on the timeline,
-recordings, supervisors joining, dialplan transfers of the customer leg, leg renames.
+recordings, supervisors joining (and switching mode: eavesdrop keys 0/2/3 on their
+leg, or intercept), dialplan transfers of the customer leg, leg renames.
 
 None of these changes who talks to whom; they add to the record (see :mod:`cti.calls`
 for the dispatch and the rules).
@@ -24,10 +25,12 @@ from cti.interaction import (
     Interaction,
     LegRole,
     Recording,
+    SupervisorMode,
     SupervisorSession,
     Transfer,
     frozen_map,
 )
+from cti.legs import mode_after_digit
 
 T = CallTrigger
 #: Recording ids are uuid5(leg, path, start): the same recording always gets the same id,
@@ -61,7 +64,44 @@ def dtmf(ix: Interaction, f: Dtmf) -> Result:
         return ix, []
     digits = ix.digits + f.digit if leg.role is LegRole.CUSTOMER else ix.digits
     ix = note(replace(ix, digits=digits), "dtmf", f.at, digit=f.digit, leg_uuid=f.uuid, role=leg.role.value)
-    return move(ix, T.TIMELINE), []
+    ix = move(ix, T.TIMELINE)
+    if leg.role is LegRole.SUPERVISOR:
+        return _supervisor_key(ix, f)
+    return ix, []
+
+
+def _supervisor_key(ix: Interaction, f: Dtmf) -> Result:
+    """A digit an eavesdropping supervisor leg received (keypad or ``uuid_recv_dtmf``)
+    switches its mode as mod_dptools does (:func:`cti.legs.mode_after_digit`). Assumes
+    the leg runs ``eavesdrop`` (three_way ignores digits; our legs never use it)."""
+    found = _open_session(ix, f.uuid)
+    if found is None or found[1].mode is SupervisorMode.INTERCEPT:
+        return ix, []
+    mode = mode_after_digit(f.digit, found[1].target_uuid == ix.customer_leg)
+    return (ix, []) if mode is None else _mode_changed(ix, found, mode, f.at)
+
+
+def _open_session(ix: Interaction, leg_uuid: str) -> tuple[int, SupervisorSession] | None:
+    for index, session in enumerate(ix.supervisors):
+        if session.leg_uuid == leg_uuid and session.left_at is None:
+            return index, session
+    return None
+
+
+def _mode_changed(ix: Interaction, found: tuple[int, SupervisorSession], mode: SupervisorMode, at: float) -> Result:
+    """The same supervisor leg now listens, whispers, barges or took the call over:
+    published as ``call.supervisor_joined`` again, with ``switched_from``."""
+    index, session = found
+    if mode is session.mode:
+        return ix, []
+    changed = replace(session, mode=mode)
+    ix = move(replace(ix, supervisors=ix.supervisors[:index] + (changed,) + ix.supervisors[index + 1:]), T.TIMELINE)
+    event = domain_event(
+        ix, "call.supervisor_joined", at, serving_agent(ix), leg_uuid=session.leg_uuid, mode=mode.value,
+        switched_from=session.mode.value, target_uuid=session.target_uuid, supervisor_agent_id=session.agent_id,
+        extension=session.extension,
+    )
+    return ix, [event]
 
 
 def recording_started(ix: Interaction, f: RecordingStarted) -> Result:
@@ -97,7 +137,12 @@ def recording_stopped(ix: Interaction, f: RecordingStopped) -> Result:
 
 def supervisor_joined(ix: Interaction, f: SupervisorJoined) -> Result:
     leg = ix.legs.get(f.uuid)
-    if leg is None or not leg.up or any(s.leg_uuid == f.uuid for s in ix.supervisors):
+    if leg is None or not leg.up:
+        return ix, []
+    found = _open_session(ix, f.uuid)
+    if found is not None:   # e.g. a listening leg transferred into intercept
+        return _mode_changed(ix, found, f.mode, f.at)
+    if any(s.leg_uuid == f.uuid for s in ix.supervisors):
         return ix, []
     session = SupervisorSession(f.uuid, f.mode, f.target_uuid, f.at, leg.agent_id, leg.number)
     ix = move(replace(ix, supervisors=ix.supervisors + (session,)), T.TIMELINE)

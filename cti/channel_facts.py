@@ -24,10 +24,11 @@ from cti.call_facts import (
     SupervisorJoined,
 )
 from cti.calls import CallFact
-from cti.interaction import Leg, LegRole
+from cti.interaction import Leg, LegRole, SupervisorMode
 from cti.legs import (
     SUPERVISOR_APPS,
     hangup_disposition,
+    intercept_target,
     micros,
     supervisor_mode,
     transfer_destination,
@@ -48,11 +49,18 @@ def _int_or_none(value: str) -> int | None:
 
 
 def other_leg(event: Event) -> str:
-    """The uuid at the other end of a CHANNEL_BRIDGE / CHANNEL_UNBRIDGE."""
+    """The uuid at the other end of a CHANNEL_BRIDGE / CHANNEL_UNBRIDGE.
+
+    ``Bridge-A/B-Unique-ID`` name the bridge the event is about and win: when a leg
+    is moved to a new bridge (``uuid_bridge``), the ``CHANNEL_UNBRIDGE`` of its old
+    bridge already carries the *new* partner in ``Other-Leg-Unique-ID``.
+    """
+    a, b = event.get("Bridge-A-Unique-ID"), event.get("Bridge-B-Unique-ID")
+    if a and b and event.uuid in (a, b):
+        return b if a == event.uuid else a
     other = event.get("Other-Leg-Unique-ID")
     if other and other != event.uuid:
         return other
-    a, b = event.get("Bridge-A-Unique-ID"), event.get("Bridge-B-Unique-ID")
     return b if a == event.uuid else a
 
 
@@ -100,6 +108,9 @@ def _execute(event: Event, leg: Leg, previous_transfer: str) -> list[CallFact]:
     if application in SUPERVISOR_APPS and leg.role is LegRole.SUPERVISOR:
         target = event.get("Application-Data").strip()
         return [SupervisorJoined(leg.uuid, supervisor_mode(event.headers, application), target, event.timestamp)]
+    if application == "intercept" and leg.role is LegRole.SUPERVISOR:
+        target = intercept_target(event.get("Application-Data"))
+        return [SupervisorJoined(leg.uuid, SupervisorMode.INTERCEPT, target, event.timestamp)]
     source = event.var("transfer_source")
     if leg.role is LegRole.CUSTOMER and source and source != previous_transfer:
         destination = transfer_destination(source)

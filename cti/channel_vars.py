@@ -16,7 +16,7 @@ AGENT_ID = "cti_agent_id"               # numeric agent id for agent/consult/sup
 QUEUE = "cti_queue"                     # queue the interaction is in or was offered from
 CAMPAIGN_ID = "cti_campaign_id"         # outbound campaign id
 CONTACT_ID = "cti_contact_id"           # outbound contact id
-SUPERVISOR_MODE = "cti_supervisor_mode" # listen | whisper | barge | full_barge
+SUPERVISOR_MODE = "cti_supervisor_mode" # listen | whisper | barge | full_barge | intercept
 TARGET_UUID = "cti_target_uuid"         # for supervisor legs: the leg being monitored
 
 # Set by our dialplan (freeswitch-conf/dialplan/public/cti_inbound.xml) on inbound calls
@@ -25,4 +25,4 @@ DID = "cti_did"                         # the dialled number (destination_number
 MANAGED = "cti_managed"                 # "true" on calls the middleware drives
 
 ROLES = ("customer", "agent", "consult", "transfer", "supervisor")
-SUPERVISOR_MODES = ("listen", "whisper", "barge", "full_barge")
+SUPERVISOR_MODES = ("listen", "whisper", "barge", "full_barge", "intercept")

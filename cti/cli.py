@@ -39,6 +39,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 _USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, DatabaseUnavailable, MigrationError)
 
 
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Every error a user can fix (imported lazily: most commands need few modules)."""
+    from cti.provision import ProvisionError
+    from cti.simulate import SimulationError
+    from cti.store import StoreBusy
+    from cti.users import UserError
+
+    return (*_USER_ERRORS, ProvisionError, UserError, SimulationError, StoreBusy)
+
+
 def _fail(message: str, code: int = 2) -> None:
     click.echo(f"cti: {message}", err=True)
     sys.exit(code)
@@ -50,15 +60,12 @@ def with_settings(demo: bool = False) -> Callable[[F], F]:
     def decorator(command: F) -> F:
         @functools.wraps(command)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            from cti.provision import ProvisionError
-            from cti.users import UserError
-
             try:
                 settings = load_settings(demo=demo)
                 configure_logging(settings.log_level)
                 logging.getLogger("pgserver").setLevel(logging.WARNING)
                 return command(settings, *args, **kwargs)
-            except (*_USER_ERRORS, ProvisionError, UserError) as exc:
+            except _user_errors() as exc:
                 _fail(str(exc))
 
         return wrapped  # type: ignore[return-value]
@@ -159,15 +166,6 @@ def serve(settings: Settings) -> None:
     from cti.serve import run_serve
 
     run_serve(settings)
-
-
-def _not_available(name: str, issue: str) -> Callable[[], None]:
-    def command() -> None:
-        _fail(f"'{name}' is not available yet ({issue}); see README.md for what works today", code=3)
-
-    command.__name__ = name.replace("-", "_")
-    command.__doc__ = f"Not available yet ({issue})."
-    return command
 
 
 @main.command("esl-dump")
@@ -317,6 +315,8 @@ def contacts_import(settings: Settings, file: Path, list_name: str, mapping: str
                        echo=click.echo)
     except OutboundError as exc:
         _fail(exc.message)
+    except RuntimeError as exc:   # the import worker failed; it logged why
+        _fail(str(exc))
     finally:
         db.close()
         if embedded is not None:
@@ -326,10 +326,31 @@ def contacts_import(settings: Settings, file: Path, list_name: str, mapping: str
 # -- end of outbound ----------------------------------------------------------------------
 
 
-for _name, _issue in (
-    ("simulate", "lands with the CTI core"),
-):
-    main.command(_name)(_not_available(_name, _issue))
+@main.command()
+@click.option("--agents", type=int, default=20, show_default=True, help="Agents logged in.")
+@click.option("--rate", type=float, default=0.2, show_default=True, help="Callers per simulated second.")
+@click.option("--duration", type=float, default=120.0, show_default=True, help="Simulated seconds of arrivals.")
+@click.option("--speed", type=float, default=10.0, show_default=True, help="Simulated seconds per real second.")
+@click.option("--talk", type=float, default=60.0, show_default=True, help="Mean talk time (s).")
+@click.option("--patience", type=float, default=60.0, show_default=True, help="Mean patience of a waiting caller (s).")
+@click.option("--wrapup", type=int, default=0, show_default=True, help="After-call work (real seconds).")
+@click.option("--kill-esl-every", type=float, default=None, help="Drop the ESL connection every N simulated s.")
+@click.option("--restart-db-at", type=float, default=None, help="Stop and restart PostgreSQL at this simulated second.")
+@click.option("--db-down", type=float, default=2.0, show_default=True, help="Real seconds the database stays down.")
+@click.option("--router", type=click.Choice(["engine", "direct"]), default="engine", show_default=True,
+              help="engine: the routing engine; direct: first-free-agent (the core alone).")
+@click.option("--seed", type=int, default=1, show_default=True)
+@with_settings()
+def simulate(settings: Settings, **options: Any) -> None:
+    """Run the middleware against the simulator and print a JSON summary (exit 1 if
+    events were lost, agents left inconsistent or calls not stored)."""
+    import json
+
+    from cti.simulate import exit_status, run_simulation
+
+    summary = run_simulation({**options, "database_url": settings.database_url})
+    click.echo(json.dumps(summary, indent=2, sort_keys=True))
+    sys.exit(exit_status(summary))
 
 
 if __name__ == "__main__":

@@ -222,3 +222,7 @@ _KNOWN = frozenset(
         "CTI_SITE_TIMEZONE",
     }
 )
+# Read by the components that use them (from ``Settings.extra``), documented in README:
+# CTI_PHONE_REGION (cti.customers), CTI_REPORTS_EXPORT_DIR / CTI_REPORTS_DAILY /
+# CTI_REPORTS_WORKERS (reports), CTI_WEBHOOK_* (cti.webhooks), CTI_METRICS_ALLOW
+# (webapp.ops), CTI_WALLBOARD_* (webapp.wallboard).

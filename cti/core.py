@@ -90,6 +90,9 @@ class LiveCore:
         self.state = LiveState()
         self.stats = CoreStats()
         self.latency = LatencyRecorder()
+        #: What restores, resyncs and wrap-up timeouts are stamped with. A simulation
+        #: whose switch runs faster than real time sets the switch's clock here.
+        self.clock: Callable[[], float] = time.time
         self._listeners: list[ChannelListener] = []
         self._timers: dict[tuple[int, str], gevent.Greenlet] = {}
         self._lease: gevent.Greenlet | None = None
@@ -126,7 +129,7 @@ class LiveCore:
             """SELECT DISTINCT ON (agent_id) agent_id, state, reason, extension
                FROM agent_state_history ORDER BY agent_id, at DESC"""
         )
-        now = time.time()
+        now = self.clock()
         for row in rows:
             if row["state"] == "logged_out" or not row["extension"]:
                 continue
@@ -165,7 +168,7 @@ class LiveCore:
 
     def _on_resync(self, node: str, channels: list[dict[str, Any]]) -> None:
         self.stats.resyncs += 1
-        self._publish(self.state.reconcile(node, channels, time.time()))
+        self._publish(self.state.reconcile(node, channels, self.clock()))
         log.info("resynced", extra={"node": node, "channels": len(channels)})
 
     # -- commands --------------------------------------------------------------------
@@ -196,7 +199,7 @@ class LiveCore:
     def _wrapup_expired(self, timer: ag.StartWrapupTimer) -> None:
         self._timers.pop((timer.agent_id, timer.interaction_id), None)
         try:
-            self.command(self.state.wrapup_timeout, timer.agent_id, timer.interaction_id, now=time.time())
+            self.command(self.state.wrapup_timeout, timer.agent_id, timer.interaction_id, now=self.clock())
         except COMMAND_REFUSALS as exc:
             log.info("wrap-up timer ignored", extra={"agent": timer.agent_id, "why": str(exc)})
 

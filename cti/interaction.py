@@ -63,6 +63,7 @@ class SupervisorMode(Enum):
     WHISPER = "whisper"            # talks to the agent only
     BARGE = "barge"                # three_way: talks to both
     FULL_BARGE = "full_barge"      # eavesdrop bridged to both legs
+    INTERCEPT = "intercept"        # the supervisor took the call over (mod_dptools intercept)
 
 
 @dataclass(frozen=True, slots=True)

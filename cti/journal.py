@@ -12,18 +12,20 @@ The journal is split into segment files; a segment is deleted once the checkpoin
 passed it. The total size is bounded: when full, :meth:`Journal.append` raises
 :class:`JournalFull` so the caller can count and log it (it never silently drops).
 
-No I/O framework here: plain files, used from one greenlet at a time.
+No I/O framework here: plain files, used from one greenlet at a time (the caller may
+hand :meth:`Journal.sync`'s fsync to a thread: see :func:`cti.store.threadpool_fsync`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 SEGMENT_BYTES = 8 * 1024 * 1024
 
@@ -44,8 +46,12 @@ class Position:
 
 class Journal:
     def __init__(self, directory: Path, *, max_bytes: int = 1024 * 1024 * 1024,
-                 segment_bytes: int = SEGMENT_BYTES) -> None:
+                 segment_bytes: int = SEGMENT_BYTES, fsync: Callable[[int], None] = os.fsync) -> None:
+        """``fsync`` is called with a file descriptor of its own (a duplicate, safe to
+        use from another thread while appends go on): a gevent process passes one that
+        runs in the hub's thread pool, so a slow disk never stalls call handling."""
         self.directory = Path(directory)
+        self._fsync = fsync
         self.directory.mkdir(parents=True, exist_ok=True)
         self.max_bytes = max_bytes
         self.segment_bytes = segment_bytes
@@ -91,7 +97,7 @@ class Journal:
 
     def append(self, record: dict[str, Any]) -> Position:
         """Append one record; return the position just after it."""
-        line = json.dumps(record, separators=(",", ":"), default=str).encode("utf-8") + b"\n"
+        line = orjson.dumps(record, default=str, option=orjson.OPT_NON_STR_KEYS) + b"\n"
         if self._bytes + len(line) > self.max_bytes:
             raise JournalFull(f"journal {self.directory} is full ({self.max_bytes} bytes)")
         if self._file.tell() + len(line) > self.segment_bytes and self._file.tell() > 0:
@@ -105,8 +111,12 @@ class Journal:
         """Flush appended records to the OS and to disk (called once per batch)."""
         if self._unsynced:
             self._file.flush()
-            os.fsync(self._file.fileno())
             self._unsynced = False
+            fd = os.dup(self._file.fileno())
+            try:
+                self._fsync(fd)
+            finally:
+                os.close(fd)
 
     def _rotate(self) -> None:
         self.sync()
@@ -133,8 +143,8 @@ class Journal:
                     if not line.endswith(b"\n"):
                         break
                     try:
-                        record = json.loads(line)
-                    except ValueError:
+                        record = orjson.loads(line)
+                    except orjson.JSONDecodeError:
                         log.error("unreadable journal record skipped",
                                   extra={"segment": segment, "offset": f.tell() - len(line)})
                         continue

@@ -137,11 +137,14 @@ def supervisor_mode(headers: Mapping[str, str], application: str) -> SupervisorM
 
     Our own ``cti_supervisor_mode`` wins; otherwise mod_dptools' variables tell the
     eavesdrop flavours apart: ``eavesdrop_whisper_aleg``/``_bleg`` = whisper,
-    ``eavesdrop_bridge_aleg`` and ``_bleg`` = full barge; three_way is a barge.
+    ``eavesdrop_bridge_aleg`` and ``_bleg`` = full barge; three_way is a barge;
+    intercept takes the call over.
     """
     own = _MODES.get(_var(headers, cv.SUPERVISOR_MODE))
     if own is not None:
         return own
+    if application == "intercept":
+        return SupervisorMode.INTERCEPT
     if application == "three_way":
         return SupervisorMode.BARGE
     if _var(headers, "eavesdrop_bridge_aleg") == "true" and _var(headers, "eavesdrop_bridge_bleg") == "true":
@@ -149,6 +152,32 @@ def supervisor_mode(headers: Mapping[str, str], application: str) -> SupervisorM
     if "true" in (_var(headers, "eavesdrop_whisper_aleg"), _var(headers, "eavesdrop_whisper_bleg")):
         return SupervisorMode.WHISPER
     return SupervisorMode.LISTEN
+
+
+#: mod_dptools eavesdrop's mode keys, read from the eavesdropper's received DTMF (the
+#: supervisor's keypad or ``uuid_recv_dtmf``): 2 = speak to the target leg only, 1 = to
+#: the other half only, 3 = to both (three-way), 0 = back to listening. Our supervisor
+#: legs eavesdrop on the agent's leg, so 2 is a whisper to the agent.
+EAVESDROP_KEYS: dict[str, str] = {"0": "nobody", "1": "other_half", "2": "target", "3": "both"}
+
+
+def mode_after_digit(digit: str, target_is_customer: bool) -> SupervisorMode | None:
+    """The monitoring mode an eavesdrop leg is in after it received ``digit`` (None:
+    the digit does not change the mode). Whoever hears the supervisor decides: nobody
+    = listen, both = barge, only the agent side = whisper. Speaking to the customer
+    alone is not a mode we model, so it also gives None."""
+    heard_by = EAVESDROP_KEYS.get(digit)
+    if heard_by is None:
+        return None
+    agent_side = "other_half" if target_is_customer else "target"
+    return {"nobody": SupervisorMode.LISTEN, "both": SupervisorMode.BARGE,
+            agent_side: SupervisorMode.WHISPER}.get(heard_by)
+
+
+def intercept_target(application_data: str) -> str:
+    """The uuid ``intercept [-bleg] <uuid>`` takes over (its last argument)."""
+    words = application_data.split()
+    return words[-1] if words else ""
 
 
 def transfer_destination(transfer_source: str) -> str | None:

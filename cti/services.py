@@ -18,8 +18,10 @@ from cti.config import Settings
 from cti.customers import region_from
 from cti.db import Database, DatabaseUnavailable
 from cti.embedded_pg import EmbeddedPostgres
+from cti.floor import FloorFigures
 from cti.migrations import migrate
 from cti.store import StoreWriter
+from cti.webhooks import dispatcher_for
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +98,25 @@ def build_services(settings: Settings, *, run_migrations: bool = True) -> Servic
     services = Services(settings=settings, db=db, bus=EventBus(), embedded_pg=embedded)
     # Added before the core, so it stops after it and flushes the core's last events.
     services.add("store", StoreWriter(db, services.bus, settings.data_dir / "store", region=region))
+    services.add("webhooks", dispatcher_for(settings, db, services.bus))
+    # Before the core too: its seed from the store and its first event cannot overlap.
+    services.add("floor", FloorFigures(db, services.bus, settings.site_timezone))
     if settings.esl_nodes:
         from cti.core import LiveCore
+        from cti.supervision import SupervisionService
 
         services.add("core", LiveCore(settings, db, services.bus))
+        from routing.engine import RoutingEngine
+
+        services.add("routing", RoutingEngine(services))
+        services.add("supervision", SupervisionService(services.core, router=services.routing))
+    # Outbound: the dialer (campaign state changes work without a switch; dialling needs
+    # one), then the site's one scheduler, last so its ticks stop before the dialer does.
+    from outbound.dialer import Dialer
+    from outbound.scheduler import SiteScheduler
+
+    services.add("dialer", Dialer(services))
+    services.add("scheduler", SiteScheduler(db, services.dialer, site_zone=settings.site_timezone, database_url=db.url,
+                                            extra=dict(settings.extra), data_dir=str(settings.data_dir)))
+    services.dialer.add_state_listener(services.scheduler.sync_campaign)
     return services

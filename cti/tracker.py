@@ -374,6 +374,10 @@ class LiveState:
         live = (ix for ix in self._store.calls.values() if ix.state not in FINAL)
         return [to_record(ix, now) for ix in sorted(live, key=lambda ix: ix.started_at)]
 
+    def live_interactions(self) -> list[Interaction]:
+        """The interactions that are not over, as values (cheap: no record is built)."""
+        return [ix for ix in self._store.calls.values() if ix.state not in FINAL]
+
     def agent_snapshot(self, agent_id: int) -> dict[str, Any]:
         return agent_record(self._agent(agent_id))
 

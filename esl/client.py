@@ -224,10 +224,7 @@ class ESLClient:
         """Connect, authenticate and subscribe on a private transport; only then make
         it the one commands use (so nothing is sent before ``auth``), then resync."""
         node = self.node
-        transport = ESLTransport(
-            node.host, node.port, node.password, name=node.name, on_event=self._on_frame,
-            on_close=self._on_transport_close, connect_timeout=min(self._command_timeout, 10.0),
-        )
+        transport = self._new_transport()
         self._handshaking = transport
         try:
             transport.connect()
@@ -246,6 +243,16 @@ class ESLClient:
         self._resync()
         self._ready.set()
         return transport
+
+    def _new_transport(self) -> ESLTransport:
+        """An unconnected transport wired to this client: events the parser decodes
+        go to :meth:`_accept`, other event frames to :meth:`_on_frame`."""
+        node = self.node
+        return ESLTransport(
+            node.host, node.port, node.password, name=node.name, on_event=self._on_frame,
+            on_decoded=self._accept, on_close=self._on_transport_close,
+            connect_timeout=min(self._command_timeout, 10.0),
+        )
 
     def _watch(self, transport: ESLTransport) -> None:
         """Wait for the connection to end, probing it when it has been silent."""
@@ -267,51 +274,64 @@ class ESLClient:
     # --- events -------------------------------------------------------------------
 
     def _on_frame(self, frame: Frame, received_at: float) -> None:
-        """Reader greenlet: decode, settle a bgapi job, enqueue. Never blocks."""
+        """Reader greenlet: decode an event frame the parser left alone, then
+        :meth:`_accept` it."""
         try:
             event = decode_event(frame, node=self.node.name, received_at=received_at, stats=self._decode_stats)
         except ESLProtocolError as exc:
             self._stats.events_undecodable += 1
             log.error("esl: undecodable event", extra={"node": self.node.name, "error": str(exc)})
             return
-        self._stats.events_received += 1
+        self._accept(event)
+
+    def _accept(self, event: Event) -> None:
+        """Reader greenlet: count, settle a bgapi job, enqueue. Never blocks."""
+        stats = self._stats
+        stats.events_received += 1
         if event.headers.get("Event-Name") == "BACKGROUND_JOB":
             self._settle_job(event)
+        queue = self._queue
         try:
-            self._queue.put_nowait(event)
+            queue.put_nowait(event)
         except gevent.queue.Full:
-            self._stats.events_dropped += 1
+            stats.events_dropped += 1
             self._resync_after_drain = True
-            if self._stats.events_dropped % _DROP_LOG_EVERY == 1:
+            if stats.events_dropped % _DROP_LOG_EVERY == 1:
                 log.error(
                     "esl: event queue full, dropping events (a resync follows)",
-                    extra={"node": self.node.name, "dropped": self._stats.events_dropped, "queue": self._queue_size},
+                    extra={"node": self.node.name, "dropped": stats.events_dropped, "queue": self._queue_size},
                 )
             return
-        depth = self._queue.qsize()
-        if depth > self._stats.queue_high_water:
-            self._stats.queue_high_water = depth
+        depth = queue.qsize()
+        if depth > stats.queue_high_water:
+            stats.queue_high_water = depth
             if depth in self._warn_depths:
                 log.warning("esl: event queue filling up (handlers too slow?)",
                             extra={"node": self.node.name, "depth": depth, "bound": self._queue_size})
 
     def _dispatch_loop(self) -> None:
+        """The dispatcher greenlet: hand each queued item to its callback, in order.
+        A handler's exception is logged and the loop goes on."""
+        get, on_event = self._queue.get, self._on_event
         while True:
-            item = self._queue.get()
+            item = get()
             try:
-                if isinstance(item, _Resync):
-                    if self._on_resync is not None:
-                        self._on_resync(self.node.name, item.channels)
+                if type(item) is _Resync:
+                    self._deliver_resync(item)
                 else:
-                    self._on_event(item)
+                    on_event(item)
             except Exception:
                 log.exception("esl: event handler failed", extra={"node": self.node.name})
-            finally:
-                if isinstance(item, _Resync):
-                    item.delivered.set()
             if self._resync_after_drain and self._queue.empty() and self._ready.is_set():
                 self._resync_after_drain = False
                 gevent.spawn(self._resync_quietly)
+
+    def _deliver_resync(self, item: _Resync) -> None:
+        try:
+            if self._on_resync is not None:
+                self._on_resync(self.node.name, item.channels)
+        finally:
+            item.delivered.set()
 
     def _resync_quietly(self) -> None:
         try:
@@ -426,11 +446,12 @@ class ESLClient:
 
     def sendmsg(
         self, uuid: str, app: str, arg: str = "", *, event_lock: bool = False, loops: int = 1,
-        timeout: float | None = None,
+        timeout: float | None = None, event_uuid: str = "",
     ) -> None:
         """Run a dialplan application on a channel; raises ESLCommandError on ``-ERR``
-        (for example ``-ERR invalid session id [<uuid>]``)."""
-        data = encode_sendmsg(uuid, app, arg, event_lock=event_lock, loops=loops)
+        (for example ``-ERR invalid session id [<uuid>]``). ``event_uuid`` comes back as
+        the ``Application-UUID`` of its CHANNEL_EXECUTE(_COMPLETE)."""
+        data = encode_sendmsg(uuid, app, arg, event_lock=event_lock, loops=loops, event_uuid=event_uuid)
         reply = self._command(data, timeout, f"sendmsg {uuid} {app}").headers.get("Reply-Text", "")
         if not reply.startswith("+OK"):
             raise ESLCommandError(f"sendmsg {uuid} {app}", reply, self.node.name)

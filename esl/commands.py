@@ -352,6 +352,14 @@ def uuid_send_dtmf(uuid: str, digits: str, *, duration_ms: int | None = None) ->
     return f"uuid_send_dtmf {check_uuid(uuid)} {digits}{suffix}"
 
 
+def uuid_recv_dtmf(uuid: str, digits: str) -> str:
+    """``uuid_recv_dtmf <uuid> <digits>``: queue DTMF on the channel as if its phone had
+    sent it, so the application running there (e.g. ``eavesdrop``'s 0/1/2/3 mode keys)
+    reads it; ``uuid_send_dtmf`` instead plays the tones towards the phone."""
+    _match(_DTMF, digits, "DTMF digits", "0-9, A-D, *, #, w or W")
+    return f"uuid_recv_dtmf {check_uuid(uuid)} {digits}"
+
+
 def uuid_dump(uuid: str) -> str:
     return f"uuid_dump {check_uuid(uuid)} json"
 

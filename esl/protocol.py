@@ -36,6 +36,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import quote, unquote_to_bytes
 
 import orjson
@@ -62,6 +63,15 @@ _ARRAY_PREFIX = "ARRAY::"
 _EVENT_CONTENT_TYPES = ("text/event-json", "text/event-plain")
 _SHOW_BYTES = 80
 _LARGE_BODY = 256 * 1024
+_TEMPLATE_BYTES = 256
+#: The hot path's view of an event frame's header block: at most 9 digits (so no
+#: length can overflow the body limit check) and one more bounded line, so a match
+#: never scans far into a stream that is not made of event frames.
+_HOT_BLOCK = re.compile(rb"Content-Length: ([0-9]{1,9})\n([^\n]{1,%d})\n\n" % _TEMPLATE_BYTES).match
+#: ``tuple.__new__`` builds a named tuple without running its Python-level ``__new__``.
+_new_frame = tuple.__new__
+#: The second header line of every ``text/event-json`` frame the switch sends.
+_JSON_EVENT_LINE = b"Content-Type: text/event-json"
 
 
 class ESLProtocolError(Exception):
@@ -97,9 +107,12 @@ class DecodeStats:
     replaced_values: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One server-to-client frame: its header block and its raw body bytes."""
+class Frame(NamedTuple):
+    """One server-to-client frame: its header block and its raw body bytes.
+
+    Immutable like :class:`esl.events.Event`, and a named tuple for the same reason:
+    one is built per frame on the ingest hot path.
+    """
 
     headers: dict[str, str]
     body: bytes = b""
@@ -264,13 +277,13 @@ class FrameParser(_BlockParser):
     (outer frame headers are not url-encoded by the switch).
     """
 
-    __slots__ = ("_pending", "_body_start", "_length", "_templates")
+    __slots__ = ("_pending", "_body_start", "_length", "_templates", "_next", "_next_pos")
 
-    #: Header blocks after their ``Content-Length`` line, remembered once validated
+    #: Header lines that followed a ``Content-Length`` line, remembered once validated
     #: (every event frame is ``Content-Length: N`` + ``Content-Type: text/event-json``);
     #: bounded in number and size so hostile input cannot grow it.
     TEMPLATES = 64
-    TEMPLATE_BYTES = 256
+    TEMPLATE_BYTES = _TEMPLATE_BYTES
 
     def __init__(
         self, *, max_header_bytes: int = DEFAULT_MAX_HEADER_BYTES, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
@@ -280,32 +293,109 @@ class FrameParser(_BlockParser):
         self._body_start = 0
         self._length = 0
         self._templates: dict[bytes, dict[str, str]] = {}
+        self._next: bytes | None = None
+        self._next_pos = 0
+
+    @property
+    def buffered(self) -> int:
+        """Bytes fed but not yet returned (a partial frame, or frames not yet read)."""
+        held = len(self._next) - self._next_pos if self._next is not None else 0
+        return len(self._buf) - self._pos + self._parts_len + held
+
+    def feed(self, data: bytes) -> None:
+        """Append received bytes; call :meth:`next_frame` until it returns ``None``.
+
+        A read usually ends inside a frame whose header block is already parsed. Then
+        only that frame's missing bytes are joined to its start, and the rest of the
+        read is kept aside (:attr:`_next`) until the frame is taken, instead of copying
+        the whole tail plus the whole read (64 KB) into one buffer on every read.
+        """
+        if self._next is not None:
+            self._pull_next()
+        if self._pending is not None and self._parts is None:
+            need = self._pos + self._body_start + self._length - len(self._buf)
+            if 0 < need < len(data):
+                self._base += self._pos
+                self._buf = self._buf[self._pos :] + data[:need]
+                self._scan = max(0, self._scan - self._pos)
+                self._pos = 0
+                self._next, self._next_pos = bytes(data), need
+                self._pending = None  # parsed again from the joined bytes, by the hot path if it can
+                return
+        super().feed(data)
+
+    def _pull_next(self) -> bool:
+        """Make the bytes kept aside by :meth:`feed` part of the buffer (without a copy
+        when the joined frame has been taken); False when there were none."""
+        rest, start = self._next, self._next_pos
+        if rest is None:
+            return False
+        self._next = None
+        if self._pos >= len(self._buf):
+            self._base += len(self._buf) - start
+            self._buf = rest
+            self._pos = self._scan = start
+        else:
+            self._base += self._pos
+            self._buf = self._buf[self._pos :] + rest[start:]
+            self._scan = max(0, self._scan - self._pos)
+            self._pos = 0
+        return True
+
+    def resync(self) -> int:
+        self._pull_next()
+        return super().resync()
 
     def next_frame(self) -> Frame | None:
         """The next complete frame, or ``None`` when more bytes are needed.
 
-        The hot path (``Content-Length: N`` then a block seen and validated before,
-        whole body buffered) is three ``find``s, a dict lookup and one slice; anything
-        else goes through :meth:`_slow_frame`. A template never holds a CRLF blank
-        line, so a hit is always the same block the slow path would have parsed.
+        The hot path is one anchored regex match (``Content-Length: N`` and one more
+        header line, then the blank line), a dict lookup of that line among blocks
+        already validated by :meth:`_slow_frame`, and one slice for the body; anything
+        else (a new block, a body not yet all here, an error) goes the slow way. A
+        template never holds a CR, so a hit is always the block the slow path would
+        have parsed, with the same headers.
         """
-        if self._pending is not None or self._error is not None:
-            return self._slow_frame()
-        buf, pos = self._buf, self._pos
-        end = buf.find(b"\n\n", pos)
-        if end < 0 or not buf.startswith(b"Content-Length: ", pos):
-            return self._slow_frame()
-        eol = buf.find(b"\n", pos + 16, end + 1)
-        template = self._templates.get(buf[eol + 1 : end])
-        digits = buf[pos + 16 : eol]
-        if template is None or not digits.isdigit() or len(digits) > 9:
-            return self._slow_frame()
-        start = end + 2
-        stop = start + int(digits)
-        if len(buf) < stop or stop - start > self._max_body:
-            return self._slow_frame()
-        self._pos = self._scan = stop
-        return Frame({"Content-Length": digits.decode(), **template}, buf[start:stop])
+        if self._pending is None and self._error is None:
+            buf = self._buf
+            match = _HOT_BLOCK(buf, self._pos)
+            if match is not None:
+                digits, rest = match.groups()
+                template = self._templates.get(rest)
+                start = match.end()
+                stop = start + int(digits)
+                if template is not None and stop <= len(buf) and stop - start <= self._max_body:
+                    self._pos = self._scan = stop
+                    headers = {"Content-Length": digits.decode(), **template}
+                    return _new_frame(Frame, (headers, buf[start:stop]))
+        frame = self._slow_frame()
+        if frame is None and self._pull_next():
+            return self.next_frame()
+        return frame
+
+    def next_event(self, node: str = "", received_at: float = 0.0) -> Event | Frame | None:
+        """:meth:`next_frame` for a reader that wants events decoded: a complete
+        ``text/event-json`` frame with the switch's own two-line header block comes back
+        as the :class:`Event` that :func:`decode_event` would make of it, decoded straight
+        from the buffer (no :class:`Frame`, no copy of its body). Everything else comes
+        back as the :class:`Frame` :meth:`next_frame` gives, including an event this
+        shortcut leaves alone (a body orjson refuses, or not an object), so the caller's
+        :func:`decode_event` handles it (and its errors, and its counts) as before.
+        """
+        if self._pending is None and self._error is None:
+            buf = self._buf
+            match = _HOT_BLOCK(buf, self._pos)
+            if match is not None and match[2] == _JSON_EVENT_LINE:
+                start = match.end()
+                stop = start + int(match[1])
+                if stop <= len(buf) and stop - start <= self._max_body:
+                    event = _decode_json_event(buf, start, stop, node, received_at)
+                    if event is not None:
+                        self._pos = self._scan = stop
+                        return event
+            elif self._pos >= len(buf) and self._pull_next():
+                return self.next_event(node, received_at)
+        return self.next_frame()
 
     def _slow_frame(self) -> Frame | None:
         if self._error is not None:
@@ -329,11 +419,12 @@ class FrameParser(_BlockParser):
         return frame
 
     def _remember(self, raw: bytes, headers: dict[str, str]) -> None:
-        """Keep the validated rest of a ``Content-Length``-first block for the hot path."""
+        """Keep the validated second line of a ``Content-Length``-first two-line block
+        (the shape of every event frame) for the hot path."""
         if not raw.startswith(b"Content-Length: ") or b"\r" in raw or raw.count(b"Content-Length:") != 1:
             return
         rest = raw[raw.find(b"\n") + 1 :]
-        if not rest or len(rest) > self.TEMPLATE_BYTES or rest in self._templates:
+        if not rest or b"\n" in rest or len(rest) > self.TEMPLATE_BYTES or rest in self._templates:
             return
         if len(self._templates) >= self.TEMPLATES:
             self._templates.clear()
@@ -419,10 +510,38 @@ def decode_event(
         headers, body = _decode_plain(frame.body, stats)
     else:
         raise ESLProtocolError(f"not an event frame (Content-Type {kind!r})")
-    return Event(headers, body, node, received_at)
+    return _new_event(Event, (headers, body, node, received_at))
+
+
+#: ``tuple.__new__``: an :class:`Event` (a named tuple) without its Python ``__new__``.
+_new_event = tuple.__new__
+
+
+def _decode_json_event(buf: bytes, start: int, stop: int, node: str, received_at: float) -> Event | None:
+    """``decode_event`` of the JSON body ``buf[start:stop]``, read in place; ``None``
+    when it is not the common case (orjson refuses it, or it is not an object), which
+    :func:`decode_event` then handles with its lenient path and its errors."""
+    try:
+        data = orjson.loads(memoryview(buf)[start:stop])
+    except orjson.JSONDecodeError:
+        return None
+    if type(data) is not dict:
+        return None
+    body = data.pop("_body", "")
+    if buf.find(b"[", start, stop) >= 0:
+        _flatten_arrays(data, buf, start, stop)
+    try:
+        "".join(data.values())
+    except TypeError:
+        _values_to_str(data)
+    return _new_event(Event, (data, body if type(body) is str else _json_value_to_str(body), node, received_at))
 
 
 def _decode_json(raw: bytes, stats: DecodeStats | None) -> tuple[dict[str, str], str]:
+    """orjson decodes; every event then pays one check that each header value is a
+    ``str``, done by ``str.join`` in C (it raises on anything else), which is cheaper
+    than any per-value loop. FreeSWITCH sends strings, and arrays for ``ARRAY::``
+    headers (one channel event in five), turned into the plain form first."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -430,38 +549,36 @@ def _decode_json(raw: bytes, stats: DecodeStats | None) -> tuple[dict[str, str],
     if type(data) is not dict:
         raise ESLProtocolError("text/event-json body is not a JSON object", data=raw)
     body = data.pop("_body", "")
-    if b"[" in raw:  # memchr; FreeSWITCH sends strings, and arrays for ARRAY:: headers
-        _flatten_arrays(data, raw)
-    if not _all_str(data):  # anything else: the slow way
-        for key, value in data.items():
-            if type(value) is not str:
-                data[key] = _json_value_to_str(value)
+    if raw.find(b"[") >= 0:  # memchr (``in`` would first try the operand as an int, and raise)
+        _flatten_arrays(data, raw, 0, len(raw))
+    try:
+        "".join(data.values())
+    except TypeError:
+        _values_to_str(data)
     return data, body if type(body) is str else _json_value_to_str(body)
 
 
-def _all_str(data: dict[str, object]) -> bool:
-    """Every value is a ``str``: ``str.join`` checks that in C, faster than any loop."""
-    try:
-        "".join(data.values())  # type: ignore[arg-type]
-    except TypeError:
-        return False
-    return True
+def _values_to_str(data: dict[str, object]) -> None:
+    """The slow way, for whatever :func:`_flatten_arrays` left that is not a ``str``."""
+    for key, value in data.items():
+        if type(value) is not str:
+            data[key] = _json_value_to_str(value)
 
 
-def _flatten_arrays(data: dict[str, object], raw: bytes) -> None:
+def _flatten_arrays(data: dict[str, object], raw: bytes, start: int, stop: int) -> None:
     """Turn array values into the plain ``ARRAY::a|:b`` form, finding their keys from
-    each ``[`` (a single-byte ``find`` is a fast memchr) preceded by ``":`` in the raw
-    JSON instead of looping over ~150 headers in Python. A key that does not come
-    out right (escapes, a ``":[`` inside a string) is simply not found in ``data``;
-    the caller's full check catches whatever is left."""
-    at = raw.find(b"[")
+    each ``[`` in ``raw[start:stop]`` (a single-byte ``find`` is a fast memchr)
+    preceded by ``":`` in the raw JSON instead of looping over ~150 headers in Python.
+    A key that does not come out right (escapes, a ``":[`` inside a string) is simply
+    not found in ``data``; the caller's full check catches whatever is left."""
+    at = raw.find(b"[", start, stop)
     while at >= 0:
         if raw[at - 2 : at] == b'":':
-            key = raw[raw.rfind(b'"', 0, at - 2) + 1 : at - 2].decode("utf-8", errors="replace")
+            key = raw[raw.rfind(b'"', start, at - 2) + 1 : at - 2].decode("utf-8", errors="replace")
             value = data.get(key)
             if type(value) is list:
                 data[key] = _json_value_to_str(value)
-        at = raw.find(b"[", at + 1)
+        at = raw.find(b"[", at + 1, stop)
 
 
 def _decode_json_lenient(raw: bytes, stats: DecodeStats | None) -> object:
@@ -566,13 +683,19 @@ def _needs_body(arg: str) -> bool:
     return "\n" in arg or "\r" in arg or arg[0] == " " or len(arg.encode("utf-8")) > SENDMSG_INLINE_LIMIT
 
 
-def encode_sendmsg(uuid: str, app: str, arg: str = "", *, event_lock: bool = False, loops: int = 1) -> bytes:
+def encode_sendmsg(
+    uuid: str, app: str, arg: str = "", *, event_lock: bool = False, loops: int = 1, event_uuid: str = "",
+) -> bytes:
     """``sendmsg <uuid>`` executing ``app`` with ``arg`` on that channel.
 
     A long argument (over :data:`SENDMSG_INLINE_LIMIT` bytes), one with newlines or
     one starting with a space is sent as a ``text/plain`` body, which ``switch_ivr_parse_event`` reads when there is
     no ``execute-app-arg``; anything else goes inline. ``event_lock`` makes the switch
-    run queued applications in order; ``loops`` repeats the application.
+    run queued applications in order; ``loops`` repeats the application. ``event_uuid``
+    (the ``Event-UUID`` header) becomes the ``Application-UUID`` of the application's
+    ``CHANNEL_EXECUTE`` / ``CHANNEL_EXECUTE_COMPLETE``, so the sender recognises the
+    completion of exactly this execution (``switch_ivr_parse_event`` stores it as the
+    channel's ``app_uuid``).
     """
     if not _SESSION_UUID.match(uuid):
         raise CommandArgumentError(f"sendmsg needs a channel uuid, got {uuid!r}")
@@ -591,6 +714,10 @@ def encode_sendmsg(uuid: str, app: str, arg: str = "", *, event_lock: bool = Fal
         headers["loops"] = str(loops)
     if event_lock:
         headers["event-lock"] = "true"
+    if event_uuid:
+        if not _SESSION_UUID.match(event_uuid):
+            raise CommandArgumentError(f"event uuid must be a uuid, got {event_uuid!r}")
+        headers["Event-UUID"] = event_uuid
     return encode_command(f"sendmsg {uuid}", headers, body)
 
 

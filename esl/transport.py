@@ -8,7 +8,9 @@ that matter:
 
 * ``receive_events``: raw ``recv`` into :class:`esl.protocol.FrameParser`; every
   frame is routed by content type (replies to the waiting command, events to the
-  ``on_event`` callback, which must not block);
+  ``on_event`` callback, which must not block). Given ``on_decoded``, the parser
+  decodes the switch's JSON event frames itself (:meth:`FrameParser.next_event`,
+  the ingest hot path) and hands those over as events;
 * ``send``: commands are bytes from :func:`esl.protocol.encode_command`, written under
   a lock (so reply order matches send order) and waited for with a timeout;
 * ``close``: one place that ends the connection and fails every pending command.
@@ -41,11 +43,13 @@ import gevent.lock
 import gevent.socket
 from greenswitch.esl import InboundESL
 
+from esl.events import Event
 from esl.protocol import ESLProtocolError, Frame, FrameParser, encode_command
 
 log = logging.getLogger(__name__)
 
 RECV_BYTES = 65536
+_EVENT_TYPES = frozenset(("text/event-json", "text/event-plain"))
 
 
 class ESLError(Exception):
@@ -79,6 +83,8 @@ class ESLTransport(InboundESL):  # type: ignore[misc]
 
     ``on_event(frame, received_at)`` runs in the reading greenlet for every event frame
     and must only enqueue; ``on_close(reason)`` runs once when the connection ends.
+    With ``on_decoded(event)``, event frames the parser decodes itself (events tagged
+    with ``name``) go there instead, and only the others to ``on_event``.
     """
 
     def __init__(
@@ -91,10 +97,12 @@ class ESLTransport(InboundESL):  # type: ignore[misc]
         on_event: Callable[[Frame, float], None],
         on_close: Callable[[str], None],
         connect_timeout: float = 5.0,
+        on_decoded: Callable[[Event], None] | None = None,
     ) -> None:
         super().__init__(host, port, password, timeout=connect_timeout)
         self.name = name
         self._on_event = on_event
+        self._on_decoded = on_decoded
         self._on_close = on_close
         self._parser = FrameParser()
         self._pending: deque[gevent.event.AsyncResult] = deque()
@@ -175,15 +183,16 @@ class ESLTransport(InboundESL):  # type: ignore[misc]
         reason = "connection closed by the switch"
         sock = self.sock
         assert sock is not None
+        feed = self._parser.feed
+        deliver = self._deliver_frames if self._on_decoded is None else self._deliver_decoded
         try:
             while not self.closed.is_set():
                 data = sock.recv(RECV_BYTES)
                 if not data:
                     break
                 received_at = self.last_received = time.monotonic()
-                self._parser.feed(data)
-                while (frame := self._parser.next_frame()) is not None:
-                    self.handle_event(frame, received_at)
+                feed(data)
+                deliver(received_at)
         except ESLProtocolError as exc:
             reason = f"protocol error: {exc}"
             log.error("esl: protocol error, dropping the connection", extra={"node": self.name, "error": str(exc)})
@@ -191,10 +200,35 @@ class ESLTransport(InboundESL):  # type: ignore[misc]
             reason = f"socket error: {exc}"
         self.close(reason)
 
+    def _deliver_frames(self, received_at: float) -> None:
+        """Every complete frame: events straight to ``on_event``, the rest routed by
+        :meth:`handle_event`."""
+        next_frame, on_event, handle = self._parser.next_frame, self._on_event, self.handle_event
+        while (frame := next_frame()) is not None:
+            if frame.headers["Content-Type"] in _EVENT_TYPES:
+                on_event(frame, received_at)
+            else:
+                handle(frame, received_at)
+
+    def _deliver_decoded(self, received_at: float) -> None:
+        """The ingest hot path (thousands of events a second): events the parser
+        decoded go to ``on_decoded``, other events to ``on_event``, the rest to
+        :meth:`handle_event`."""
+        next_event, name = self._parser.next_event, self.name
+        on_decoded, on_event, handle = self._on_decoded, self._on_event, self.handle_event
+        assert on_decoded is not None
+        while (item := next_event(name, received_at)) is not None:
+            if type(item) is Event:
+                on_decoded(item)
+            elif item.headers["Content-Type"] in _EVENT_TYPES:
+                on_event(item, received_at)
+            else:
+                handle(item, received_at)
+
     def handle_event(self, frame: Frame, received_at: float = 0.0) -> None:  # type: ignore[override]
         """Route one frame by its content type."""
         kind = frame.content_type
-        if kind in ("text/event-json", "text/event-plain"):
+        if kind in _EVENT_TYPES:
             self._on_event(frame, received_at)
         elif kind in ("command/reply", "api/response"):
             if self._pending:

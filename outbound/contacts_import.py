@@ -195,8 +195,12 @@ class _Job:
     def __init__(self, sender: Any, database_url: str, list_id: int, path: Path,
                  mapping: ColumnMapping, default_region: str) -> None:
         import psycopg2
+        import psycopg2.extensions
         import psycopg2.extras
 
+        # A spawned child re-imports the parent's entry point (``cti`` imports cti.cli,
+        # which installs gevent's wait callback process-wide); COPY needs it gone.
+        psycopg2.extensions.set_wait_callback(None)
         self.sender, self.list_id, self.path = sender, list_id, path
         self.mapping, self.region = mapping, default_region
         self.meta = psycopg2.connect(database_url, cursor_factory=psycopg2.extras.RealDictCursor)
@@ -352,6 +356,17 @@ ON CONFLICT (list_id, e164) DO UPDATE SET
 
 
 # -- reading files ------------------------------------------------------------------
+
+
+def file_header(path: str | Path, encoding: str = "utf-8-sig") -> list[str]:
+    """The column names of a contact file exactly as the import reads them (for the
+    column-mapping form). Raises :class:`ImportFileError` like the import would."""
+    header, frames = _open(Path(path), 1, encoding)
+    try:
+        next(frames, None)   # starts the reader, so closing it releases the file
+    finally:
+        frames.close()       # type: ignore[attr-defined]
+    return header
 
 
 def _format_of(path: Path) -> str:

@@ -5,7 +5,9 @@
     ├── CampaignSettingsError           a campaign's settings are invalid (400)
     ├── InvalidPhoneNumber              a number cannot be normalised to E.164 (400)
     ├── ImportFileError                 a contact file cannot be imported at all (400)
-    └── UnknownContactList              the contact list to import into does not exist (404)
+    ├── UnknownContactList              the contact list to import into does not exist (404)
+    ├── UnknownCampaign                 no campaign has this id or name (404)
+    └── CampaignNotReady                the campaign lacks what it needs to start (409)
 
 Caller mistakes carry a message that says what to change; ``error_id`` is a stable
 kebab-case code for the API error handler. Bad rows inside an import file are not
@@ -79,3 +81,17 @@ class UnknownContactList(OutboundError):
 
     status = 404
     error_id = "unknown-contact-list"
+
+
+class UnknownCampaign(OutboundError):
+    """No campaign has this id or name."""
+
+    status = 404
+    error_id = "unknown-campaign"
+
+
+class CampaignNotReady(OutboundError):
+    """The campaign cannot start (or be scheduled) yet; the message says what to set."""
+
+    status = 409
+    error_id = "campaign-not-ready"

@@ -22,7 +22,8 @@ from webapp.errors import register_error_handlers
 from webapp.throttle import FREE_ATTEMPTS_PER_ADDRESS, FREE_ATTEMPTS_PER_USERNAME, LoginThrottle
 
 #: One module per area, each exposing ``bp`` (a Blueprint).
-BLUEPRINTS: tuple[str, ...] = ("auth", "home")
+BLUEPRINTS: tuple[str, ...] = ("auth", "home", "api", "ops", "admin_integrations", "reports", "supervisor", "supervisor_actions", "quality",
+                                 "admin_audit", "campaigns", "agent", "media")
 
 
 def create_app(services: Services, test_config: dict[str, Any] | None = None) -> tuple[Flask, SocketIO]:
@@ -47,13 +48,17 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     i18n.init_app(app)
     nav.init_app(app)
     register_error_handlers(app)
-    for name in BLUEPRINTS:
-        app.register_blueprint(importlib.import_module(f"webapp.{name}").bp)
+    areas = [importlib.import_module(f"webapp.{name}") for name in BLUEPRINTS]
+    for area in areas:
+        app.register_blueprint(area.bp)
     app.context_processor(lambda: {"user": current_user()})
     app.add_url_rule("/vendor/<path:filename>", "vendor", _vendor_file)
 
     socketio = SocketIO(app, async_mode="gevent", cors_allowed_origins=[], logger=False, engineio_logger=False)
     sockets.register(socketio, services)
+    for area in areas:   # an area with live pushes of its own registers them over the same server
+        if hasattr(area, "register_socketio"):
+            area.register_socketio(socketio, services)
     app.extensions["cti_socketio"] = socketio
     return app, socketio
 
@@ -68,6 +73,8 @@ def _repo_path(name: str):
 _VENDOR_FILES = {
     "socket.io.esm.min.js": "node_modules/socket.io-client/dist/socket.io.esm.min.js",
     "socket.io.esm.min.js.map": "node_modules/socket.io-client/dist/socket.io.esm.min.js.map",
+    "chart.umd.min.js": "node_modules/chart.js/dist/chart.umd.min.js",
+    "chart.umd.min.js.map": "node_modules/chart.js/dist/chart.umd.min.js.map",
 }
 
 

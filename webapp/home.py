@@ -1,8 +1,8 @@
-"""The landing page after sign-in: where each role can go, and liveness probes."""
+"""The landing page after sign-in: where each role can go (probes are in webapp/ops.py)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, render_template
 
 from webapp.auth import login_required
 
@@ -13,9 +13,3 @@ bp = Blueprint("home", __name__)
 @login_required()
 def index():
     return render_template("home.html")
-
-
-@bp.route("/healthz")
-def healthz():
-    """Process alive (no dependencies checked; see /readyz)."""
-    return jsonify(status="ok")

@@ -54,10 +54,7 @@ def hangup(core: Core, leg: Leg, cause: str = "NORMAL_CLEARING", *, remote: bool
     """Hang a leg up and deal with its bridge partner and eavesdroppers."""
     if not lifecycle.hangup(core, leg, cause, remote=remote):
         return False
-    for spy_uuid in [owner for _, owner in leg.bugs]:
-        spy = core.find(spy_uuid)
-        if spy is not None:
-            spy.push(Interrupt("break", {"reason": "target-gone"}))
+    _tell_spies(core, leg)
     bridge = leg.bridge
     if bridge is not None:
         partner = bridge.other(leg)
@@ -65,9 +62,18 @@ def hangup(core: Core, leg: Leg, cause: str = "NORMAL_CLEARING", *, remote: bool
         plan, _ = survivor_plan(partner, originator=originator)
         if plan == "hangup" and not partner.hanging_up:
             lifecycle.hangup(core, partner, leg.ch.hangup_cause)
+            _tell_spies(core, partner)
         else:
             partner.push(Interrupt("unbridge", {"originator": originator}))
     return True
+
+
+def _tell_spies(core: Core, leg: Leg) -> None:
+    """Eavesdroppers on a leg that hangs up stop (their loop sees the target down)."""
+    for spy_uuid in [owner for _, owner in leg.bugs]:
+        spy = core.find(spy_uuid)
+        if spy is not None:
+            spy.push(Interrupt("break", {"reason": "target-gone"}))
 
 
 def start_uuid_bridge(core: Core, a: Leg, b: Leg, *, via: str = "uuid_bridge") -> None:

@@ -2,7 +2,7 @@
 
 eavesdrop/three_way put a media bug on the target and never bridge (capture f):
 ``MEDIA_BUG_START``/``STOP`` on the target, a ``CALL_UPDATE`` on the spy, no
-``CHANNEL_BRIDGE``. intercept really bridges.
+``CHANNEL_BRIDGE``. intercept really bridges, taking the target from its partner.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from esl.simulator import lifecycle
 from esl.simulator.apps import answer
 from esl.simulator.core import Core, Leg
 from esl.simulator.execute import app
+from esl.simulator.model import CS
 
 _EAVESDROP_KEYS = {"2": "whisper", "1": "other-half", "3": "three-way", "0": "listen"}
 
@@ -74,8 +75,11 @@ def three_way(core: Core, leg: Leg, data: str) -> None:
 
 @app("intercept")
 def intercept(core: Core, leg: Leg, data: str) -> None:
-    """``intercept [-bleg] <uuid>``: take over a ringing or answered leg: answer it,
-    hang up whoever it was talking or ringing to (PICKED_OFF) and bridge to it."""
+    """``intercept [-bleg] <uuid>`` in ``switch_ivr_intercept_session``'s order: the
+    target and whoever it is bridged to are parked with CF_TRANSFER, so their bridge
+    ends without either hanging up (``CHANNEL_UNBRIDGE`` on its originator); the
+    target is answered and bridged to this leg; then the old partner is hung up
+    (PICKED_OFF). Hanging the partner up first would take the target down with it."""
     args = data.split()
     bleg = bool(args) and args[0] == "-bleg"
     target = core.find(args[-1]) if args else None
@@ -83,12 +87,23 @@ def intercept(core: Core, leg: Leg, data: str) -> None:
         target = core.find(target.bridged_to or target.ch.var("signal_bond"))
     if target is None or target is leg:
         return
-    partner = core.find(target.bridged_to) if target.bridged_to else None
-    if partner is not None:
-        bridges.hangup(core, partner, "PICKED_OFF")
-    if target.ch.answer_state != "answered":
-        lifecycle.answer(core, target)
     if leg.ch.answer_state != "answered":
         answer(core, leg, "")
+    partner = core.find(target.bridged_to) if target.bridged_to else None
+    if partner is not None and target.bridge is not None:
+        _part(core, target.bridge)
+        lifecycle.state(core, target, CS.PARK)   # the new bridge waits for it to get there from park
+    if target.ch.answer_state != "answered":
+        lifecycle.answer(core, target)
     bridges.start_uuid_bridge(core, leg, target, via="intercept")
+    if partner is not None:
+        bridges.hangup(core, partner, "PICKED_OFF")
 
+
+def _part(core: Core, bridge: bridges.Bridge) -> None:
+    """End a bridge with both legs staying up (neither is told to follow the other)."""
+    core.fire("CHANNEL_UNBRIDGE", bridge.a, calling="UNBRIDGE",
+              before={"Bridge-A-Unique-ID": bridge.a.uuid, "Bridge-B-Unique-ID": bridge.b.uuid})
+    bridges.detach(bridge.a)
+    bridges.detach(bridge.b)
+    bridge.unbridged.set()
