@@ -56,10 +56,10 @@ def run_until_signalled(
         log.info("shutting down")
     finally:
         server.stop(timeout=5)
-        for stop in extra_stops:
+        services.stop()
+        for stop in extra_stops:  # what the services used (the demo's simulated switch) goes last
             try:
                 stop()
             except Exception:
                 log.exception("stop hook failed")
-        services.stop()
         log.info("stopped")

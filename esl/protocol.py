@@ -70,8 +70,9 @@ _TEMPLATE_BYTES = 256
 _HOT_BLOCK = re.compile(rb"Content-Length: ([0-9]{1,9})\n([^\n]{1,%d})\n\n" % _TEMPLATE_BYTES).match
 #: ``tuple.__new__`` builds a named tuple without running its Python-level ``__new__``.
 _new_frame = tuple.__new__
-#: The second header line of every ``text/event-json`` frame the switch sends.
-_JSON_EVENT_LINE = b"Content-Type: text/event-json"
+#: The header block of every ``text/event-json`` frame the switch sends: always valid,
+#: so :meth:`FrameParser.next_event` needs no template for it.
+_JSON_EVENT_BLOCK = re.compile(rb"Content-Length: ([0-9]{1,9})\nContent-Type: text/event-json\n\n").match
 
 
 class ESLProtocolError(Exception):
@@ -384,8 +385,8 @@ class FrameParser(_BlockParser):
         """
         if self._pending is None and self._error is None:
             buf = self._buf
-            match = _HOT_BLOCK(buf, self._pos)
-            if match is not None and match[2] == _JSON_EVENT_LINE:
+            match = _JSON_EVENT_BLOCK(buf, self._pos)
+            if match is not None:
                 start = match.end()
                 stop = start + int(match[1])
                 if stop <= len(buf) and stop - start <= self._max_body:
