@@ -37,6 +37,8 @@ DEFAULT_SITE = Path(__file__).resolve().parent.parent / "examples" / "site.yaml"
 
 #: Agents the demo leaves to people (signed in through the browser).
 HUMAN_AGENTS = 3
+#: Extra phones on the simulated switch for supervisors trying listen/whisper/barge.
+SUPERVISOR_PHONES = ("1100", "1101")
 #: Mean calls per second arriving at the demo's DIDs.
 CALLER_RATE = 0.15
 #: What synthetic callers key in at the prompts of the demo flows (language, menu).
@@ -131,6 +133,8 @@ def _start_simulator(settings: Settings) -> tuple[Settings, Any]:
     password = secrets.token_urlsafe(12)
     switch = FakeSwitch(password=password, recordings_dir=str(settings.recordings_dir))
     switch.start()
+    for extension in SUPERVISOR_PHONES:
+        switch.register_phone(extension, answer_after=1.0)
     node = ESLNode("demo-switch", "127.0.0.1", switch.port, password)
     return replace(settings, esl_nodes=(node,)), switch
 
@@ -167,6 +171,8 @@ def run_demo(settings: Settings, site_file: Path | None = None) -> None:
         if switch is not None:
             click.echo(f"\nSimulated FreeSWITCH on 127.0.0.1:{switch.port}; callers dial "
                        f"{', '.join(str(d['number']) for d in site.get('dids') or [])}.")
+            click.echo(f"Supervisors: set your phone to {' or '.join(SUPERVISOR_PHONES)} on the wallboard "
+                       "to listen, whisper or barge.")
 
     stops = (switch.stop,) if switch is not None else ()
     run_until_signalled(services, app, on_ready=announce, extra_stops=stops)

@@ -114,7 +114,7 @@ class Dialer:
         self.core = getattr(services, "core", None)
         self.routing = getattr(services, "routing", None)
         self.site_zone: str = services.settings.site_timezone
-        self.gateway = services.settings.extra.get("CTI_OUTBOUND_GATEWAY", DEFAULT_GATEWAY)
+        self.gateway = services.settings.extra.get("CTI_GATEWAY", DEFAULT_GATEWAY)
         self.runs: dict[int, CampaignRun] = {}
         self.lines: dict[str, Line] = {}
         self.agent_legs: dict[str, Line] = {}
