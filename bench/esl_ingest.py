@@ -7,28 +7,39 @@ variable), repeated to ``--events``. Three things are measured, in interleaved r
 cache or frequency drift hit them all alike; CPU time of this process
 (``process_time``), median and best of ``--repeat`` rounds:
 
-1. ours, the production receive path run unchanged: ``ESLTransport.receive_events``
-   reading 64 KB ``recv``s of ``text/event-json`` frames from a replay socket, the
-   ``FrameParser``, ``ESLClient._on_frame`` (``decode_event`` with orjson, the bgapi
-   check, the bounded gevent queue and its counters) and ``ESLClient._dispatch_loop``
-   in its own greenlet calling an ``on_event`` that dispatches on the event name;
+1. ours, the production receive path run unchanged: the transport ``ESLClient``
+   builds for a connection, its ``receive_events`` reading 64 KB ``recv``s of
+   ``text/event-json`` frames from a replay socket, ``FrameParser.next_event``
+   (framing, orjson decode straight from the buffer, the check that every header is
+   a ``str``), ``ESLClient._accept`` (counters, the bgapi check, the bounded queue)
+   and ``ESLClient._dispatch_loop`` in its own greenlet calling an ``on_event`` that
+   dispatches on the event name;
 2. greenswitch's stock plain-text path run unchanged: its
    ``ESLProtocol.receive_events`` (``readline`` per header line, ``ESLEvent``:
    unquote of the whole block, ``splitlines``, split; then the body read and
-   ``parse_data`` again) over a buffered reader of the same 64 KB reads, its queue and
-   its ``process_events`` greenlet dispatching on Event-Name to the same handlers;
+   ``parse_data`` again) over a buffered reader (8 KB, as ``makefile("rb")`` gives)
+   of the same 64 KB reads, its queue and its ``process_events`` greenlet
+   dispatching on Event-Name to the same handlers;
 3. the ceiling: a bare decode of the same JSON bodies with each JSON decoder
    installed (``json``, ``orjson``, and ``msgspec`` if present); the fastest one is the
    ceiling.
 
-Both replay sources yield to the gevent hub before each read, as a socket waiting for
-data does, so each consumer greenlet runs between reads as it would in production.
+Both replay sources yield to the gevent hub before each 64 KB read, as a socket
+waiting for data does, so each consumer greenlet runs between reads as it would in
+production (a reader that keeps up with the switch).
+
+A path is judged on two estimates, and meets a target only if both do: the median of
+the per-round ratios (robust to one noisy round) and best / best (each path's
+fastest round, the least disturbed by other processes). The prepared streams are
+moved out of the garbage collector's reach (``gc.freeze``) before timing, so no path
+pays for collections that traverse the benchmark's own data.
 
 Also measured: the whole client over a local TCP socket (``ESLClient`` reading,
 decoding, queueing, dispatching), once with a trivial consumer and once with a
 deliberately slow one, to show the queue absorbing the burst with zero drops.
 
-Run: ``.venv/bin/python bench/esl_ingest.py`` (``--events 20000 --repeat 7``).
+Run: ``.venv/bin/python bench/esl_ingest.py`` (``--events 5000 --repeat 15``: many
+short rounds, so the two runs of a round see the same machine).
 Results go to stdout and to this script's section of ``bench/RESULTS.md``.
 """
 
@@ -36,8 +47,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gc
 import io
 import json
+import logging
 import os
 import platform
 import statistics
@@ -172,7 +185,7 @@ def greenswitch_stock(chunks: list[bytes], table: dict[str, Callable[[Any], None
     """greenswitch's own ``receive_events`` and ``process_events`` greenlets, unchanged,
     on a ``sock_file`` that replays the stream."""
     protocol = ESLProtocol()
-    protocol.sock_file = io.BufferedReader(ReplayStream(chunks), CHUNK)
+    protocol.sock_file = io.BufferedReader(ReplayStream(chunks), io.DEFAULT_BUFFER_SIZE)  # as makefile("rb")
     seen = 0
 
     def counted(handler: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -214,21 +227,23 @@ def bare_decode(decode: Callable[[bytes], Any], bodies: list[bytes]) -> int:
     return len(bodies)
 
 
-def interleaved_rates(runs: dict[str, Callable[[], int]], repeat: int) -> list[dict[str, float]]:
+def interleaved_rates(runs: dict[str, Callable[[], int]], total: int, repeat: int) -> list[dict[str, float]]:
     """Events per CPU-second of each run in each round (``process_time``: time other
     processes take on a shared machine does not count). The order rotates every round
-    so no run always follows the same neighbour; one untimed warm-up round first."""
+    so no run always follows the same neighbour; one untimed warm-up round first.
+    Every run must handle all ``total`` events."""
     names = list(runs)
-    for name in names:
-        runs[name]()
     rounds: list[dict[str, float]] = []
-    for index in range(repeat):
+    for index in range(-1, repeat):
         rates = {}
         for name in names[index % len(names) :] + names[: index % len(names)]:
             started = time.process_time()
             count = runs[name]()
             rates[name] = count / max(time.process_time() - started, 1e-9)
-        rounds.append(rates)
+            if count != total:
+                raise RuntimeError(f"{name} handled {count} of {total} events")
+        if index >= 0:
+            rounds.append(rates)
     return rounds
 
 
@@ -295,11 +310,14 @@ def measure(total: int, repeat: int) -> tuple[str, dict[str, float]]:
     bodies = [frame.body for frame in _frames(json_wire)]
     table = handlers({e.name for e in events})
     found = decoders()
+    del events
+    gc.collect()
+    gc.freeze()  # the stream and the bodies are not the paths' garbage: keep collections off them
     rounds = interleaved_rates({
         "ours": lambda: ours(json_reads, table, total),
         "greenswitch": lambda: greenswitch_stock(plain_reads, table, total),
         **{name: (lambda decode=decode: bare_decode(decode, bodies)) for name, decode in found.items()},
-    }, repeat)
+    }, total, repeat)
     median = {name: statistics.median(r[name] for r in rounds) for name in rounds[0]}
     best = {name: max(r[name] for r in rounds) for name in rounds[0]}
     ceiling = max(found, key=lambda name: median[name])
@@ -313,8 +331,10 @@ def measure(total: int, repeat: int) -> tuple[str, dict[str, float]]:
     slow = through_the_client(b"".join(_frame_bytes(json_wire)[:slow_total]), slow_total, SLOW_WAIT)
     size = sum(len(b) for b in bodies) / len(bodies)
 
-    def verdict(value: float, target: float) -> str:
-        return "meets" if value >= target else "MISSES"
+    def verdict(median: float, best: float, target: float) -> str:
+        """Met only if both estimates meet it: the median is robust to a noisy round,
+        best / best to load that slows every round of one path."""
+        return "meets" if min(median, best) >= target else "MISSES"
 
     def row(label: str, name: str) -> str:
         return f"| {label} | {median[name]:,.0f} | {best[name]:,.0f} | {1e6 / median[name]:.1f} |"
@@ -328,8 +348,9 @@ def measure(total: int, repeat: int) -> tuple[str, dict[str, float]]:
         f"| path (one core; CPU time; {repeat} interleaved rounds) | events/s median | events/s best "
         "| us/event (median) |",
         "|---|---:|---:|---:|",
-        row("ours, production path: transport + FrameParser + decode_event (orjson) + queue + "
-            "dispatcher greenlet + dispatch on the event name", "ours"),
+        row("ours, the production path: ESLTransport reading + FrameParser.next_event (framing, orjson "
+            "decode in place, str check) + ESLClient's bounded queue + dispatcher greenlet + dispatch "
+            "on the event name", "ours"),
         row("greenswitch stock, its own code: readline + unquote + ESLEvent parse + queue + "
             "process_events dispatch (event plain)", "greenswitch"),
         *(row(f"ceiling candidate: bare {name} decode of the bodies", name) for name in found),
@@ -337,10 +358,11 @@ def measure(total: int, repeat: int) -> tuple[str, dict[str, float]]:
         f"{fast['rate']:,.0f} | | |",
         "",
         f"- ours / greenswitch = **{vs_gs:.1f}x** median of the per-round ratios, {vs_gs_best:.1f}x "
-        f"best / best (target >= {TARGET_VS_GREENSWITCH:.0f}x: {verdict(vs_gs, TARGET_VS_GREENSWITCH)}; "
-        f"rounds {paired[0]:.1f}x to {paired[-1]:.1f}x)",
+        f"best / best (target >= {TARGET_VS_GREENSWITCH:.0f}x on both: "
+        f"{verdict(vs_gs, vs_gs_best, TARGET_VS_GREENSWITCH)}; rounds {paired[0]:.1f}x to {paired[-1]:.1f}x)",
         f"- ours / ceiling ({ceiling}) = **{vs_ceiling:.2f}** median, {vs_ceiling_best:.2f} best / best "
-        f"(target >= 0.33: {verdict(vs_ceiling, TARGET_VS_CEILING)}); per event, {ceiling} alone is "
+        f"(target >= 0.33 on both: {verdict(vs_ceiling, vs_ceiling_best, TARGET_VS_CEILING)}); per event, "
+        f"{ceiling} alone is "
         f"{1e6 / median[ceiling]:.1f} us of our {1e6 / median['ours']:.1f} us (the rest: framing, the "
         "check that every header is a str, the Event, the queue, the greenlet switches, the dispatch)",
         f"- slow consumer ({SLOW_WAIT * 1000:.1f} ms cooperative wait per event, {slow_total} events in one "
@@ -376,10 +398,13 @@ def write_results(body: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--events", type=int, default=20000)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--events", type=int, default=5000, help="events per run of each path")
+    parser.add_argument("--repeat", type=int, default=15, help="interleaved rounds")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     args = parser.parse_args(argv)
+    # Each replayed stream ends like a dropped connection ("esl: disconnected", a
+    # warning): show errors only, such as drops from the bounded queue.
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     body, figures = measure(args.events, args.repeat)
     print(body)
     if figures["slow_dropped"]:

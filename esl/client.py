@@ -68,6 +68,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: Seconds after a (re)connect before the second channel snapshot (see _connect_once).
+SECOND_RESYNC_AFTER = 1.5
+#: The dispatcher lets other greenlets run after this many events in a row.
+YIELD_EVERY = 64
+
 #: The events the middleware uses; CUSTOM subclasses follow ``CUSTOM``. mod_avmd fires
 #: ``avmd::start``/``avmd::beep``/``avmd::stop`` (answering-machine beep detection).
 DEFAULT_EVENTS: tuple[str, ...] = (
@@ -246,7 +251,15 @@ class ESLClient:
         log.info("esl: connected", extra={"node": node.name, "address": node.address})
         self._resync()
         self._ready.set()
+        # ``show channels`` reads the switch's core database, which lags the events by
+        # up to ~1 s: a call created in that second is missing from the first snapshot
+        # and would be known only from its next event. A second look closes the gap.
+        gevent.spawn_later(SECOND_RESYNC_AFTER, self._second_resync, transport)
         return transport
+
+    def _second_resync(self, transport: ESLTransport) -> None:
+        if transport is self._transport and not transport.closed.is_set() and not self._stopping:
+            self._resync_quietly()
 
     def _new_transport(self) -> ESLTransport:
         """An unconnected transport wired to this client: events the parser decodes
@@ -318,11 +331,15 @@ class ESLClient:
         """The dispatcher greenlet: hand each queued item to its callback, in order.
         A handler's exception is logged and the loop goes on."""
         queue, queued, on_event = self._queue, self._queued, self._on_event
+        handled = 0
         while True:
             if not queue:
                 queued.clear()
                 queued.wait()
                 continue
+            handled += 1
+            if handled % YIELD_EVERY == 0:
+                gevent.sleep(0)  # a burst must not starve the web, routing's commands, timers
             item = queue.popleft()
             try:
                 if isinstance(item, _Resync):

@@ -4,7 +4,8 @@ Like h11, nothing here touches a socket or gevent: bytes go in with ``feed()``,
 frames or commands come out of ``next_frame()`` / ``next_command()`` (``None`` means
 "need more bytes"), so the same code serves the gevent client, the simulator's server,
 the operator tools and the benchmark, and is tested by splitting real captures at every
-byte boundary.
+byte boundary. ``next_event()`` is ``next_frame()`` for the client's ingest hot path:
+the switch's JSON event frames come out already decoded, read in place.
 
 Wire facts this module relies on (FreeSWITCH ``mod_event_socket.c`` and
 ``switch_event.c``, checked against ``tests/fixtures/freeswitch/b_plain_wire.txt``):
@@ -270,7 +271,8 @@ class _BlockParser:
 
 
 class FrameParser(_BlockParser):
-    """Server-to-client framing: ``feed(bytes)`` then ``next_frame()`` until ``None``.
+    """Server-to-client framing: ``feed(bytes)`` then ``next_frame()`` (or, decoding
+    event frames on the way, ``next_event()``) until ``None``.
 
     Raises :class:`ESLProtocolError` (sticky until :meth:`resync`) on a header line
     without ``:``, a block without ``Content-Type``, a bad or oversized
@@ -278,7 +280,7 @@ class FrameParser(_BlockParser):
     (outer frame headers are not url-encoded by the switch).
     """
 
-    __slots__ = ("_pending", "_body_start", "_length", "_templates", "_next", "_next_pos")
+    __slots__ = ("_pending", "_body_start", "_length", "_templates", "_next", "_next_pos", "_waiting_end")
 
     #: Header lines that followed a ``Content-Length`` line, remembered once validated
     #: (every event frame is ``Content-Length: N`` + ``Content-Type: text/event-json``);
@@ -296,6 +298,7 @@ class FrameParser(_BlockParser):
         self._templates: dict[bytes, dict[str, str]] = {}
         self._next: bytes | None = None
         self._next_pos = 0
+        self._waiting_end = 0
 
     @property
     def buffered(self) -> int:
@@ -304,25 +307,28 @@ class FrameParser(_BlockParser):
         return len(self._buf) - self._pos + self._parts_len + held
 
     def feed(self, data: bytes) -> None:
-        """Append received bytes; call :meth:`next_frame` until it returns ``None``.
+        """Append received bytes; call :meth:`next_frame` (or :meth:`next_event`)
+        until it returns ``None``.
 
-        A read usually ends inside a frame whose header block is already parsed. Then
-        only that frame's missing bytes are joined to its start, and the rest of the
-        read is kept aside (:attr:`_next`) until the frame is taken, instead of copying
-        the whole tail plus the whole read (64 KB) into one buffer on every read.
+        A read usually ends inside a frame whose length is already known. Then only
+        that frame's missing bytes are joined to its start, and the rest of the read is
+        kept aside (``_next``) until the frame is taken, instead of copying the whole
+        tail plus the whole read (64 KB) into one buffer on every read.
         """
         if self._next is not None:
             self._pull_next()
-        if self._pending is not None and self._parts is None:
-            need = self._pos + self._body_start + self._length - len(self._buf)
-            if 0 < need < len(data):
-                self._base += self._pos
-                self._buf = self._buf[self._pos :] + data[:need]
-                self._scan = max(0, self._scan - self._pos)
-                self._pos = 0
-                self._next, self._next_pos = bytes(data), need
-                self._pending = None  # parsed again from the joined bytes, by the hot path if it can
-                return
+        end, self._waiting_end = self._waiting_end, 0
+        if self._pending is not None:
+            end = self._pos + self._body_start + self._length
+        need = end - len(self._buf)
+        if 0 < need < len(data) and self._parts is None:
+            self._base += self._pos
+            self._buf = b"".join((memoryview(self._buf)[self._pos :], memoryview(data)[:need]))
+            self._scan = max(0, self._scan - self._pos)
+            self._pos = 0
+            self._next, self._next_pos = bytes(data), need
+            self._pending = None  # parsed again from the joined bytes, by the hot path if it can
+            return
         super().feed(data)
 
     def _pull_next(self) -> bool:
@@ -345,6 +351,7 @@ class FrameParser(_BlockParser):
 
     def resync(self) -> int:
         self._pull_next()
+        self._waiting_end = 0
         return super().resync()
 
     def next_frame(self) -> Frame | None:
@@ -390,11 +397,17 @@ class FrameParser(_BlockParser):
                 start = match.end()
                 stop = start + int(match[1])
                 if stop <= len(buf) and stop - start <= self._max_body:
-                    event = _decode_json_event(buf, start, stop, node, received_at)
-                    if event is not None:
+                    try:
+                        data = orjson.loads(memoryview(buf)[start:stop])
+                    except orjson.JSONDecodeError:
+                        data = None  # decode_event's lenient path takes it, and counts it
+                    if type(data) is dict:
                         self._pos = self._scan = stop
-                        return event
-            elif self._pos >= len(buf) and self._pull_next():
+                        return _new_event(Event, (data, _as_headers(data, buf, start, stop), node, received_at))
+                elif stop - start <= self._max_body and stop - len(buf) <= _LARGE_BODY and self._next is None:
+                    self._waiting_end = stop  # tells feed what to join; a larger body goes the slow way
+                    return None
+            elif self._pos >= len(buf) and self._pull_next():  # a joined frame was taken: go on reading
                 return self.next_event(node, received_at)
         return self.next_frame()
 
@@ -518,45 +531,32 @@ def decode_event(
 _new_event = tuple.__new__
 
 
-def _decode_json_event(buf: bytes, start: int, stop: int, node: str, received_at: float) -> Event | None:
-    """``decode_event`` of the JSON body ``buf[start:stop]``, read in place; ``None``
-    when it is not the common case (orjson refuses it, or it is not an object), which
-    :func:`decode_event` then handles with its lenient path and its errors."""
-    try:
-        data = orjson.loads(memoryview(buf)[start:stop])
-    except orjson.JSONDecodeError:
-        return None
-    if type(data) is not dict:
-        return None
-    body = data.pop("_body", "")
-    if buf.find(b"[", start, stop) >= 0:
-        _flatten_arrays(data, buf, start, stop)
-    try:
-        "".join(data.values())
-    except TypeError:
-        _values_to_str(data)
-    return _new_event(Event, (data, body if type(body) is str else _json_value_to_str(body), node, received_at))
-
-
 def _decode_json(raw: bytes, stats: DecodeStats | None) -> tuple[dict[str, str], str]:
-    """orjson decodes; every event then pays one check that each header value is a
-    ``str``, done by ``str.join`` in C (it raises on anything else), which is cheaper
-    than any per-value loop. FreeSWITCH sends strings, and arrays for ``ARRAY::``
-    headers (one channel event in five), turned into the plain form first."""
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         data = _decode_json_lenient(raw, stats)
     if type(data) is not dict:
         raise ESLProtocolError("text/event-json body is not a JSON object", data=raw)
+    return data, _as_headers(data, raw, 0, len(raw))
+
+
+def _as_headers(data: dict[str, object], raw: bytes, start: int, stop: int) -> str:
+    """Turn the decoded JSON object ``data`` (of ``raw[start:stop]``) into event
+    headers in place and return the event body (its ``_body``).
+
+    Every event pays one check that each value is a ``str``, done by ``str.join`` in C
+    (it raises on anything else), cheaper than any per-value loop. FreeSWITCH sends
+    strings, and arrays for ``ARRAY::`` headers (one channel event in five), turned
+    into the plain form first."""
     body = data.pop("_body", "")
-    if raw.find(b"[") >= 0:  # memchr (``in`` would first try the operand as an int, and raise)
-        _flatten_arrays(data, raw, 0, len(raw))
+    if raw.find(b"[", start, stop) >= 0:  # memchr (``in`` would first try b"[" as an int, and raise)
+        _flatten_arrays(data, raw, start, stop)
     try:
-        "".join(data.values())
+        "".join(data.values())  # type: ignore[arg-type]
     except TypeError:
         _values_to_str(data)
-    return data, body if type(body) is str else _json_value_to_str(body)
+    return body if type(body) is str else _json_value_to_str(body)
 
 
 def _values_to_str(data: dict[str, object]) -> None:

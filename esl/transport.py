@@ -218,7 +218,7 @@ class ESLTransport(InboundESL):  # type: ignore[misc]
         on_decoded, on_event, handle = self._on_decoded, self._on_event, self.handle_event
         assert on_decoded is not None
         while (item := next_event(name, received_at)) is not None:
-            if type(item) is Event:
+            if isinstance(item, Event):
                 on_decoded(item)
             elif item.headers["Content-Type"] in _EVENT_TYPES:
                 on_event(item, received_at)
