@@ -12,6 +12,7 @@ disagree about who is on which call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cti import agents as ag
@@ -49,9 +50,12 @@ def links(ix: Interaction | None) -> dict[int, Link]:
 
 
 def agent_inputs(
-    before: Interaction | None, after: Interaction, at: float, wrapup_seconds: float | None
+    before: Interaction | None, after: Interaction, at: float, wrapup_limit: Callable[[str], float | None]
 ) -> list[tuple[int, ag.AgentInput]]:
-    """Agent inputs that bring each agent in line with ``after`` (in order)."""
+    """Agent inputs that bring each agent in line with ``after`` (in order).
+    ``wrapup_limit(queue)``: the after-call work of a queue; an agent's is that of the
+    queue the call was offered to them from (a call transferred on to another queue
+    leaves its first agent the wrap-up of the first queue)."""
     old, new = links(before), links(after)
     inputs: list[tuple[int, ag.AgentInput]] = []
     for agent_id in sorted(old.keys() | new.keys()):
@@ -59,7 +63,7 @@ def agent_inputs(
         if was == now:
             continue
         if was is not None and (now is None or now.leg_uuid != was.leg_uuid):
-            inputs.extend((agent_id, i) for i in _ended(after, was, at, wrapup_seconds))
+            inputs.extend((agent_id, i) for i in _ended(after, was, at, wrapup_limit))
             was = None
         if now is None:
             continue
@@ -81,11 +85,11 @@ def _started(ix: Interaction, link: Link, at: float) -> ag.AgentInput:
     return ag.CallAdopted(at, ix.id, link.leg_uuid, link.direction)
 
 
-def _ended(ix: Interaction, link: Link, at: float, wrapup_seconds: float | None) -> list[ag.AgentInput]:
-    ended = ag.CallEnded(at, link.leg_uuid, wrapup_seconds)
+def _ended(ix: Interaction, link: Link, at: float, wrapup_limit: Callable[[str], float | None]) -> list[ag.AgentInput]:
+    offer = ix.offer_for(link.leg_uuid)
+    ended = ag.CallEnded(at, link.leg_uuid, wrapup_limit(offer.queue if offer is not None and offer.queue else ix.queue))
     if not link.ringing:
         return [ended]
-    offer = ix.offer_for(link.leg_uuid)
     if offer is None:
         # a consultation that rang out: an internal call, nobody is blamed for it
         return [ag.RingEnded(at, link.leg_uuid, OfferOutcome.WITHDRAWN.value, agent_at_fault=False)]

@@ -323,7 +323,9 @@ def _links_after(agent: Agent, event: AgentInput, trigger: AgentTrigger) -> Agen
     if trigger in (T.LOGOUT, T.FORCE_LOGOUT):
         return Agent(id=agent.id, since=agent.since)
     if isinstance(event, Offered | CallAdopted):
-        return replace(agent, interaction_id=event.interaction_id, leg_uuid=event.leg_uuid, direction=event.direction)
+        linked = replace(agent, interaction_id=event.interaction_id, leg_uuid=event.leg_uuid, direction=event.direction)
+        # a resync that finds an agent in wrap-up already on a new call ends that wrap-up
+        return replace(linked, wrapup_interaction=None, wrapup_ends_at=None) if agent.state is A.WRAP_UP else linked
     if isinstance(event, RingEnded) or trigger is T.CALL_ENDED_NO_WRAPUP:
         return replace(agent, interaction_id=None, leg_uuid=None, direction="")
     if isinstance(event, CallEnded):

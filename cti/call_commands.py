@@ -42,10 +42,34 @@ S = CallState
 T = CallTrigger
 
 
+#: IVR timeline kinds that put a node on the path (no kind: a caller of the old API).
+_ENTERED = ("", "node_entered")
+
+
 def ivr_step(ix: Interaction, f: IvrStep) -> Result:
-    entry = TimelineEntry(f.at, "ivr_step", {"flow": f.flow, "node": f.node, "digits": f.digits})
-    ix = move(replace(ix, ivr_path=ix.ivr_path + (entry,), flow_name=ix.flow_name or f.flow), T.IVR_STEP)
-    return ix, [domain_event(ix, "call.ivr_step", f.at, flow=f.flow, node=f.node, digits=f.digits)]
+    """Every step is published (``call.ivr_step``, stored in ``interaction_events``);
+    only entered nodes go on ``ivr_path``, and leaving one adds its ``exit`` and
+    ``seconds`` (and what else the step says) to that node's entry."""
+    kind = str(f.detail.get("kind", ""))
+    path = ix.ivr_path
+    if kind in _ENTERED:
+        path = path + (TimelineEntry(f.at, "ivr_step", {"flow": f.flow, "node": f.node, "digits": f.digits}),)
+    elif kind == "node_left":
+        path = _left(path, f)
+    ix = move(replace(ix, ivr_path=path, flow_name=ix.flow_name or f.flow), T.IVR_STEP)
+    data: dict[str, Any] = {**f.detail, "flow": f.flow, "node": f.node, "digits": f.digits}
+    return ix, [domain_event(ix, "call.ivr_step", f.at, None, **data)]
+
+
+def _left(path: tuple[TimelineEntry, ...], f: IvrStep) -> tuple[TimelineEntry, ...]:
+    for index in range(len(path) - 1, -1, -1):
+        entry = path[index]
+        if entry.detail.get("node") == f.node:
+            detail = {**entry.detail, **{k: v for k, v in f.detail.items() if k not in ("kind", "flow", "node")}}
+            if f.digits:
+                detail["digits"] = f.digits
+            return path[:index] + (replace(entry, detail=detail),) + path[index + 1:]
+    return path
 
 
 def queue_entered(ix: Interaction, f: QueueEntered) -> Result:

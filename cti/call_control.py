@@ -20,7 +20,8 @@ How each action is done on the switch (FreeSWITCH 1.10/1.11):
   the customer hears music and the agent waits; when the target answers the customer
   is bridged to it and the agent's leg ends; if it does not answer, the call comes
   back to the agent.
-* transfer to a queue: through routing (``RoutingEngine.transfer_to_queue``).
+* transfer to a queue: through routing (``RoutingEngine.transfer_to_queue``): the
+  customer goes back to waiting in that queue and the agent's leg ends (wrap-up).
 * DTMF: ``uuid_send_dtmf`` towards whoever the agent is talking to.
 * recording start / stop (queues that let agents choose), pause / resume (``uuid_record
   mask/unmask``): the recording service.
@@ -40,7 +41,7 @@ import gevent
 import gevent.event
 
 from cti import channel_vars as cv
-from cti.call_errors import ActionRefused, BadRequest, CallControlError, NotFound
+from cti.call_errors import ActionRefused, BadRequest, CallControlError, NotFound, SwitchDown
 from cti.call_rules import Action, CallView, availability, refusal, view_of
 from cti.call_targets import Target, check_dial_number, parse_target, safe_label
 from cti.core import COMMAND_REFUSALS, LiveCore
@@ -272,20 +273,26 @@ class CallControl:
         return self.transfers.act(interaction_id, event)
 
     def _to_queue(self, agent_id: int, interaction_id: str, queue: str) -> None:
-        """Through routing: it owns queues, their music and announcements. The engine
-        must offer ``transfer_to_queue(interaction_id, queue, *, from_agent)`` for a
-        connected call (``move_call`` only moves calls that are still waiting)."""
+        """Through routing: it owns queues, their music and announcements
+        (``transfer_to_queue(interaction_id, queue, *, from_agent)``; ``move_call`` only
+        moves calls that are still waiting). Its refusals carry a ``reason``:
+        ``refused`` (the call's state), ``unavailable`` (the switch), else the request."""
         transfer = getattr(self.routing, "transfer_to_queue", None)
         if not callable(transfer):
-            raise CallControlError("Transfers to a queue are not available on this site yet; "
+            raise CallControlError("Transfers to a queue need the routing engine, which this site does not run; "
                                    "transfer to an agent or a number instead.", error_id="queue-transfer-unavailable")
         try:
             transfer(interaction_id, queue, from_agent=agent_id)
         except CallControlError:
             raise
         except (ValueError, KeyError, LookupError) as exc:
-            raise BadRequest(str(exc).strip("'\"") or f"cannot send the call to queue {queue}", error_id="bad-queue",
-                             field="target") from exc
+            message = _sentence(str(exc).strip("'\"") or f"cannot send the call to queue {queue}")
+            reason = getattr(exc, "reason", "")
+            if reason == "refused":
+                raise ActionRefused(message, error_id="queue-transfer-refused") from exc
+            if reason == "unavailable":
+                raise SwitchDown(message) from exc
+            raise BadRequest(message, error_id="bad-queue", field="target") from exc
 
     def _start(self, ix: Interaction, view: CallView, agent_id: int, where: Target, kind: SessionKind) -> TransferSession:
         customer = ix.customer
@@ -444,6 +451,12 @@ class CallControl:
                 self.core.command(self.core.state.originate_failed, leg, reason, now=now)
             except COMMAND_REFUSALS as exc:
                 log.info("click-to-dial clean-up", extra={"call": interaction_id, "why": str(exc)})
+
+
+def _sentence(text: str) -> str:
+    """A routing message as a sentence for people (capital first, full stop)."""
+    text = text.strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
 
 
 __all__ = ["CallControl", "DEFAULT_GATEWAY"]

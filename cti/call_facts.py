@@ -8,7 +8,8 @@ caller's clock for commands (epoch seconds).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from cti.interaction import Leg, SupervisorMode
 
@@ -73,8 +74,20 @@ class LegHeld:
 
 @dataclass(frozen=True, slots=True)
 class Dtmf:
+    """A key the leg received (recorded masked while the leg's ``dtmf_secret`` is on)."""
+
     uuid: str
     digit: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class DtmfSecret:
+    """``variable_cti_dtmf_secret`` of a leg changed (routing sets it around a secret
+    collection): DTMF of that leg is masked while it is on."""
+
+    uuid: str
+    secret: bool
     at: float
 
 
@@ -115,10 +128,15 @@ class DialplanTransfer:
 
 @dataclass(frozen=True, slots=True)
 class IvrStep:
+    """Routing's IVR timeline: ``detail`` carries ``kind`` (``node_entered``,
+    ``node_left``, ``invalid_input``, ``no_input``), ``exit``, ``seconds``,
+    ``attempt``, ``digits_length`` as :mod:`reports.ivr_report` reads them."""
+
     flow: str
     node: str
     at: float
     digits: str = ""
+    detail: Mapping[str, str | int | float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
-"""Call handlers for what happens around the conversation: DTMF on the timeline,
-recordings, supervisors joining (and switching mode: eavesdrop keys 0/2/3 on their
-leg, or intercept), dialplan transfers of the customer leg, leg renames.
+"""Call handlers for what happens around the conversation: DTMF on the timeline (masked
+while the leg collects a secret), recordings, supervisors joining (and switching mode:
+eavesdrop keys 0/2/3 on their leg, or intercept), dialplan transfers of the customer
+leg, leg renames.
 
 None of these changes who talks to whom; they add to the record (see :mod:`cti.calls`
 for the dispatch and the rules).
@@ -14,13 +15,14 @@ from dataclasses import replace
 from cti.call_facts import (
     DialplanTransfer,
     Dtmf,
+    DtmfSecret,
     LegRenamed,
     RecordingStarted,
     RecordingStopped,
     SupervisorJoined,
 )
-from cti.call_ops import Result, domain_event, move, note, serving_agent
-from cti.call_states import CallTrigger
+from cti.call_ops import Result, domain_event, move, note, serving_agent, with_leg
+from cti.call_states import CallState, CallTrigger
 from cti.interaction import (
     Interaction,
     LegRole,
@@ -33,6 +35,8 @@ from cti.interaction import (
 from cti.legs import mode_after_digit
 
 T = CallTrigger
+#: What a key of a secret collection is recorded as: that a key was pressed, not which.
+SECRET_DIGIT = "•"
 #: Recording ids are uuid5(leg, path, start): the same recording always gets the same id,
 #: so the store can write it idempotently.
 _RECORDING_NS = uuidlib.UUID("6f1d3c52-4b0e-4bd9-9a57-0d2f1f6c7a10")
@@ -62,12 +66,20 @@ def dtmf(ix: Interaction, f: Dtmf) -> Result:
     leg = ix.legs.get(f.uuid)
     if leg is None:
         return ix, []
-    digits = ix.digits + f.digit if leg.role is LegRole.CUSTOMER else ix.digits
-    ix = note(replace(ix, digits=digits), "dtmf", f.at, digit=f.digit, leg_uuid=f.uuid, role=leg.role.value)
+    digit = SECRET_DIGIT if leg.dtmf_secret else f.digit
+    digits = ix.digits + digit if leg.role is LegRole.CUSTOMER else ix.digits
+    ix = note(replace(ix, digits=digits), "dtmf", f.at, digit=digit, leg_uuid=f.uuid, role=leg.role.value)
     ix = move(ix, T.TIMELINE)
-    if leg.role is LegRole.SUPERVISOR:
+    if leg.role is LegRole.SUPERVISOR and digit != SECRET_DIGIT:
         return _supervisor_key(ix, f)
     return ix, []
+
+
+def dtmf_secret(ix: Interaction, f: DtmfSecret) -> Result:
+    leg = ix.legs.get(f.uuid)
+    if leg is None or leg.dtmf_secret == f.secret:
+        return ix, []
+    return move(with_leg(ix, replace(leg, dtmf_secret=f.secret)), T.TIMELINE), []
 
 
 def _supervisor_key(ix: Interaction, f: Dtmf) -> Result:
@@ -154,8 +166,13 @@ def supervisor_joined(ix: Interaction, f: SupervisorJoined) -> Result:
 
 
 def dialplan_transfer(ix: Interaction, f: DialplanTransfer) -> Result:
+    """A ``uuid_transfer`` of the customer leg. Back to the call's own DID while it
+    waits in a queue is routing putting the caller back through our inbound extension
+    (a transfer to a queue, already recorded by ``queue_entered``), not a transfer."""
     if f.uuid != ix.customer_leg:
         return ix, []
+    if f.destination == ix.did and ix.did and ix.state is CallState.QUEUED:
+        return move(note(ix, "requeued", f.at, destination=f.destination), T.TIMELINE), []
     if f.destination == "park" or (ix.answered_at is None and ix.serving_leg is None):
         return move(note(ix, "parked" if f.destination == "park" else "dialplan", f.at, destination=f.destination), T.TIMELINE), []
     from_agent = serving_agent(ix) or ix.agent_id

@@ -41,6 +41,7 @@ from cti.bus import DomainEvent
 from cti.call_facts import (
     DialplanTransfer,
     Dtmf,
+    DtmfSecret,
     IvrStep,
     LegAdded,
     LegAnswered,
@@ -83,7 +84,7 @@ R = LegRole
 
 CallFact = (
     LegAdded | LegAnswered | LegHungUp | LegGone | LegBridged | LegUnbridged | LegHeld | LegRenamed | Dtmf
-    | RecordingStarted | RecordingStopped | SupervisorJoined | DialplanTransfer | IvrStep
+    | DtmfSecret | RecordingStarted | RecordingStopped | SupervisorJoined | DialplanTransfer | IvrStep
     | QueueEntered | QueueLeft | OfferStarted | OriginateFailed | WrapupStarted | WrapupEnded
 )
 
@@ -443,6 +444,7 @@ _HANDLERS: dict[type, Callable[[Interaction, Any], Result]] = {
     LegHeld: _held,
     LegRenamed: media.renamed,
     Dtmf: media.dtmf,
+    DtmfSecret: media.dtmf_secret,
     RecordingStarted: media.recording_started,
     RecordingStopped: media.recording_stopped,
     SupervisorJoined: media.supervisor_joined,

@@ -10,9 +10,12 @@ event of the leg comes next.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from cti.call_facts import (
     DialplanTransfer,
     Dtmf,
+    DtmfSecret,
     LegAnswered,
     LegBridged,
     LegGone,
@@ -24,6 +27,7 @@ from cti.call_facts import (
     SupervisorJoined,
 )
 from cti.calls import CallFact
+from cti.channel_vars import DTMF_SECRET
 from cti.interaction import Leg, LegRole, SupervisorMode
 from cti.legs import (
     SUPERVISOR_APPS,
@@ -64,6 +68,16 @@ def other_leg(event: Event) -> str:
     return b if a == event.uuid else a
 
 
+def dtmf_secret(headers: Mapping[str, str]) -> bool | None:
+    """Whether ``cti_dtmf_secret`` is on, for events (and ``uuid_dump`` rows) that
+    carry the channel's variables; None for the ones that carry none. A real
+    ``DTMF`` event is one of those (capture d), so the flag is followed from the
+    leg's other events: the ``CHANNEL_EXECUTE`` of the collection shows it on."""
+    if "variable_uuid" not in headers:
+        return None
+    return headers.get(f"variable_{DTMF_SECRET}", "").lower() == "true"
+
+
 def facts(event: Event, leg: Leg, previous_transfer: str = "") -> list[CallFact]:
     """The facts ``event`` states about ``leg`` (possibly none).
 
@@ -74,6 +88,9 @@ def facts(event: Event, leg: Leg, previous_transfer: str = "") -> list[CallFact]
     name = event.name
     uuid, at = leg.uuid, event.timestamp
     found: list[CallFact] = []
+    secret = dtmf_secret(event.headers)
+    if secret is not None and secret != leg.dtmf_secret:
+        found.append(DtmfSecret(uuid, secret, at))
     answered = micros(event.get("Caller-Channel-Answered-Time"))
     if name == "CHANNEL_ANSWER":
         found.append(LegAnswered(uuid, answered or at))

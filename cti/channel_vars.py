@@ -18,6 +18,8 @@ CAMPAIGN_ID = "cti_campaign_id"         # outbound campaign id
 CONTACT_ID = "cti_contact_id"           # outbound contact id
 SUPERVISOR_MODE = "cti_supervisor_mode" # listen | whisper | barge | full_barge | intercept
 TARGET_UUID = "cti_target_uuid"         # for supervisor legs: the leg being monitored
+DTMF_SECRET = "cti_dtmf_secret"         # "true" while the caller keys in a PIN or card number:
+                                        # the core masks the DTMF digits of the leg meanwhile
 
 # Set by our dialplan (freeswitch-conf/dialplan/public/cti_inbound.xml) on inbound calls
 # before it parks them, so the middleware knows the call is for it.

@@ -13,7 +13,9 @@ switch links, so the core, the store and the client see a real call:
    {origination_uuid=..,cti_*}user/<extension> &park()``. The job result arrives once
    the phone answered: ``+OK`` -> ``uuid_bridge <caller> <agent leg>``; ``-ERR ...`` ->
    ``originate_failed``. If the link drops before the result, the leg is cancelled
-   once the link is back (the switch may or may not have it);
+   once the link is back (the switch may or may not have it); if it drops around
+   the bridge, the bridge is settled once the link is back (made, tried again, or
+   the agent's leg released);
 3. ``call.offer_failed`` puts a call still waiting back at the head of the queue;
    ``call.abandoned`` cancels the ring of a caller who left.
 
@@ -44,6 +46,8 @@ log = logging.getLogger(__name__)
 
 _MARK_ATTEMPTS = 3
 _RECONNECT_WAIT = 60.0
+#: States in which the customer is with an agent (a bridge already made).
+_TALKING = frozenset({CallState.CONNECTED, CallState.ON_HOLD, CallState.CONSULTING})
 
 
 @dataclass
@@ -224,8 +228,35 @@ class DirectRouter:
         try:
             self.core.switches.api(node, cmd.uuid_bridge(iid, leg))
             self.stats.bridged += 1
+        except ESLNotConnected as exc:
+            log.info("link lost around the bridge; settling it once back",
+                     extra={"call": iid, "leg": leg, "why": str(exc)})
+            self._settle_bridge_after_reconnect(node, iid, leg)
         except ESLError as exc:   # the caller left while the agent answered
             log.info("bridge failed; releasing the agent leg", extra={"call": iid, "leg": leg, "why": str(exc)})
+            self._hang_up(node, leg)
+
+    def _settle_bridge_after_reconnect(self, node: str, iid: str, leg: str) -> None:
+        """The link dropped around ``uuid_bridge``: the switch may or may not have
+        bridged, and its events of that time are lost. Once it is back, a call the
+        resync shows connected is left alone; otherwise the bridge is tried again, and
+        if the caller is gone the agent's answered leg is released -- never left
+        parked on a phone nobody will hang up."""
+        if not self.core.switches[node].wait_connected(_RECONNECT_WAIT):
+            log.warning("switch not back; agent leg left to the switch", extra={"call": iid, "leg": leg})
+            return
+        try:
+            if self.core.state.interaction(iid).state in _TALKING:
+                self.stats.bridged += 1
+                return
+        except UnknownInteraction:
+            pass
+        try:
+            self.core.switches.api(node, cmd.uuid_bridge(iid, leg))
+            self.stats.bridged += 1
+        except ESLError as exc:
+            log.info("bridge failed after reconnect; releasing the agent leg",
+                     extra={"call": iid, "leg": leg, "why": str(exc)})
             self._hang_up(node, leg)
 
     def _cancel_after_reconnect(self, node: str, iid: str, leg: str) -> None:

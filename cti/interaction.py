@@ -85,6 +85,7 @@ class Leg:
     hangup_cause: str = ""
     hangup_disposition: str = ""
     gone: bool = False
+    dtmf_secret: bool = False   # cti_dtmf_secret is on: its DTMF is masked
 
     @property
     def up(self) -> bool:

@@ -133,7 +133,7 @@ class Transaction:
         self.events.extend(events)
         if not agents_follow:
             return
-        for agent_id, event in agent_inputs(before, after, fact.at, self.settings.wrapup_limit(after.queue)):
+        for agent_id, event in agent_inputs(before, after, fact.at, self.settings.wrapup_limit):
             self.apply_agent(agent_id, event, from_call=True)
 
     def apply_agent(

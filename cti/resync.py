@@ -15,7 +15,8 @@ transaction:
    customer with ``cti_queue`` and no agent is put back in that queue.
 3. What ``uuid_dump`` says now is applied to every leg: answered, bridged to
    (``variable_bridge_to``, set only while bridged), held (``Channel-Call-State: HELD``),
-   eavesdropping (``variable_current_application``).
+   eavesdropping (``variable_current_application``), DTMF masked
+   (``variable_cti_dtmf_secret``).
 4. Agents still reserved or on a call whose leg no longer exists are released.
 
 It ends with one ``system.resynced`` event.
@@ -30,6 +31,7 @@ from cti import agents as ag
 from cti.agent_states import AgentState
 from cti.bus import DomainEvent
 from cti.call_facts import (
+    DtmfSecret,
     LegAdded,
     LegAnswered,
     LegBridged,
@@ -41,6 +43,7 @@ from cti.call_facts import (
 )
 from cti.call_states import FINAL
 from cti.calls import RESYNC_GONE
+from cti.channel_facts import dtmf_secret
 from cti.interaction import LegRole
 from cti.legs import (
     SUPERVISOR_APPS,
@@ -187,6 +190,9 @@ def _refresh(txn: Transaction, uuid: str, row: Row, answered: Mapping[str, float
         txn.apply(iid, SupervisorJoined(uuid, supervisor_mode(row, application), target, now))
     if row.get("Channel-Call-State") == "HELD":
         txn.apply(iid, LegHeld(uuid, True, now))
+    secret = dtmf_secret(row)
+    if secret is not None and secret != leg.dtmf_secret:
+        txn.apply(iid, DtmfSecret(uuid, secret, now))
 
 
 def _release_agents(txn: Transaction, now: float) -> None:

@@ -90,6 +90,7 @@ class LiveState:
         self.settings = settings or TrackerSettings()
         self.stats = TrackerStats()
         self._store = LiveStore()
+        self._switch_channels: dict[str, frozenset[str]] = {}
 
     def _txn(self, *, strict_agents: bool = False) -> Transaction:
         return Transaction(self._store, self.settings, self.stats, strict_agents=strict_agents)
@@ -222,7 +223,16 @@ class LiveState:
         """Line the live picture up with the channels switch ``node`` has now (see :mod:`cti.resync`)."""
         txn = self._txn()
         reconcile(txn, node, channels, now)
+        self._switch_channels[node] = frozenset(
+            uuid for row in channels if (uuid := row.get("Unique-ID") or row.get("uuid", ""))
+        )
         return txn.commit()
+
+    def switch_channels(self, node: str) -> frozenset[str]:
+        """The channel uuids switch ``node`` listed at its last resync (empty before one):
+        what the services that keep legs of their own (routing's cancelled rings ...)
+        check theirs against once ``system.resynced`` is published."""
+        return self._switch_channels.get(node, frozenset())
 
     # --- commands -----------------------------------------------------------------
 
@@ -245,8 +255,13 @@ class LiveState:
         txn.apply(interaction_id, LegAdded(leg, now))
         return txn.commit()
 
-    def ivr_step(self, interaction_id: str, flow: str, node: str, digits: str = "", *, now: float) -> list[DomainEvent]:
-        return self._command(interaction_id, IvrStep(flow, node, now, digits))
+    def ivr_step(
+        self, interaction_id: str, flow: str, node: str, digits: str = "", *, now: float, **detail: str | int | float,
+    ) -> list[DomainEvent]:
+        """A step of routing's IVR: ``detail`` says which (``kind`` = ``node_entered``,
+        ``node_left`` with ``exit`` and ``seconds``, ``invalid_input`` ...); only
+        entered nodes go on ``ivr_path`` (see :func:`cti.call_commands.ivr_step`)."""
+        return self._command(interaction_id, IvrStep(flow, node, now, digits, detail))
 
     def queue_entered(self, interaction_id: str, queue: str, priority: int = 0, *, now: float) -> list[DomainEvent]:
         return self._command(interaction_id, QueueEntered(queue, priority, now))

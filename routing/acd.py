@@ -259,7 +259,7 @@ class Router:
         """Try every waiting call, best first across queues (after a resync or a
         change of rules; the event-driven methods keep things balanced otherwise)."""
         entries = [e for q in self._queues.values() for e in q.in_order()]
-        entries.sort(key=lambda e: (-e.score(self._rules[e.call.queue].aging_per_minute, now), e.call.enqueued_at, e.seq))
+        entries.sort(key=lambda e: (-e.score(self._rules[e.call.queue].aging_per_minute, now), e.call.ranked_from, e.seq))
         decisions: list[Decision] = []
         for entry in entries:
             assignment = self._offer_if_possible(entry, now)
@@ -396,7 +396,7 @@ class Router:
             for entry in queue.in_order():
                 if self._held_for_other(entry, rules, agent_id, now) or not self._eligible(agent_id, entry, rules, now):
                     continue
-                rank = (-entry.score(rules.aging_per_minute, now), tier, entry.call.enqueued_at, entry.seq)
+                rank = (-entry.score(rules.aging_per_minute, now), tier, entry.call.ranked_from, entry.seq)
                 if best_rank is None or rank < best_rank:
                     best, best_rank = entry, rank
                 break

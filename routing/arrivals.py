@@ -5,10 +5,14 @@ A call becomes a :class:`~routing.sessions.Session` when the live state publishe
 ``call.created`` for it (our dialplan marked it ``cti_managed``). At once: our channel
 variables on the leg (``uuid_setvar cti_interaction_id`` / ``cti_role``, what a
 restarted middleware adopts calls by) and the directory lookups in a greenlet of
-their own (customer, shortcut, last agent; bounded in time, the call goes on without
-them rather than wait on a slow database). The IVR starts when both the lookups are
-done and the caller is parked (``CHANNEL_PARK``); a number no flow answers goes to the
-dialplan's fallback.
+their own (customer, shortcut, last agent). The IVR starts as soon as the caller is
+parked (``CHANNEL_PARK``) -- unless its flow can take another course with what the
+directory says (shortcuts, a condition on known customers, a queue that keeps callers
+for their last agent: :func:`routing.flows.needs_caller_facts`); then it also waits
+for the lookups, at most :data:`LOOKUP_TIMEOUT` seconds, and goes on without them
+rather than keep a caller waiting on a busy database. (The lookups run while the call
+parks, but the call is only ours from the park on: the wait comes after it.) A
+number no flow answers goes to the dialplan's fallback.
 
 A call whose ``CHANNEL_PARK`` never comes (adopted after a middleware restart, or lost
 in a reconnection) is checked after a moment: the ``cti_queue`` variable a previous run
@@ -37,6 +41,7 @@ from esl import commands as cmd
 from esl.client import ESLError
 from esl.events import Event
 from esl.protocol import CommandArgumentError
+from routing.flows import needs_caller_facts
 from routing.sessions import Phase, Session
 from routing.site import CallerFacts
 
@@ -45,7 +50,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LOOKUP_TIMEOUT = 1.5        # directory lookups before the IVR starts (then it starts without)
+LOOKUP_TIMEOUT = 0.25       # directory lookups a flow needing them waits for (then it starts without)
 RECOVERY_WAIT = 3.0         # a call seen without its CHANNEL_PARK (lost in a reconnection, or a restart)
 REQUESTS_TTL = 300.0        # quick-menu request counts are re-read this often
 FALLBACK = ("cti_fallback_park_timeout", "cti")  # where a call no flow answers goes
@@ -113,6 +118,8 @@ class Arrivals:
         if s.phase is Phase.ARRIVING:
             s.parked = True
             self.maybe_start(s)
+        elif s.phase is Phase.TRANSFERRING:
+            self.engine.transfers.on_parked(s)
         elif s.waiting_for_agent:
             self.engine.queues.on_reparked(s)
 
@@ -122,35 +129,51 @@ class Arrivals:
             self.engine.ivr.on_hangup(s, at)
         elif s.phase in (Phase.QUEUED, Phase.RINGING, Phase.BRIDGING):
             self.engine.queues.on_caller_gone(s)
+        elif s.phase is Phase.TRANSFERRING and s.transfer_leg:
+            self.engine.cancel_leg(s.node, s.transfer_leg, "NORMAL_CLEARING")
         self.engine.end_session(s)
 
     # -- starting a call ----------------------------------------------------------------
 
     def _look_up(self, s: Session) -> None:
-        """Greenlet: the caller's directory facts, bounded in time; the IVR starts
-        without them rather than keep a caller waiting on a slow database."""
+        """Greenlet: the caller's directory facts. The query is never interrupted (a
+        psycopg2 query cut short would leave its connection unusable); the IVR's wait
+        for it is what is bounded (:meth:`maybe_start`)."""
         facts = CallerFacts()
         flow = self.engine.site.flow_for_did(s.did)
-        with gevent.Timeout(LOOKUP_TIMEOUT, False):
-            try:
-                facts = self.engine.loader.caller_facts(s.caller_number, flow.name if flow else "")
-                if flow is not None and flow.shortcuts is not None and flow.shortcuts.quick_menu is not None:
-                    fetched, _ = self.engine.requests.get(flow.name, (0.0, {}))
-                    if time.monotonic() - fetched > REQUESTS_TTL:
-                        self.engine.requests[flow.name] = (time.monotonic(), self.engine.loader.service_requests(flow.name))
-            except (DatabaseUnavailable, psycopg2.Error) as exc:
-                log.warning("routing: caller lookups failed; the call goes on without them",
-                            extra={"call": s.iid, "error": str(exc)})
+        try:
+            facts = self.engine.loader.caller_facts(s.caller_number, flow.name if flow else "")
+            if flow is not None and flow.shortcuts is not None and flow.shortcuts.quick_menu is not None:
+                fetched, _ = self.engine.requests.get(flow.name, (0.0, {}))
+                if time.monotonic() - fetched > REQUESTS_TTL:
+                    self.engine.requests[flow.name] = (time.monotonic(), self.engine.loader.service_requests(flow.name))
+        except (DatabaseUnavailable, psycopg2.Error) as exc:
+            log.warning("routing: caller lookups failed; the call goes on without them",
+                        extra={"call": s.iid, "error": str(exc)})
         self.engine.post(self._looked_up, s, facts)
 
     def _looked_up(self, s: Session, facts: CallerFacts) -> None:
-        s.facts = facts
-        self.maybe_start(s)
+        if s.facts is None:
+            s.facts = facts
+            self.maybe_start(s)
+
+    def _lookups_late(self, s: Session) -> None:
+        if s.facts is None:
+            self.engine.stats.lookups_late += 1
+            log.info("routing: caller lookups late; the IVR starts without them", extra={"call": s.iid})
+            s.facts = CallerFacts()
+            self.maybe_start(s)
 
     def maybe_start(self, s: Session) -> None:
-        if s.phase is not Phase.ARRIVING or not s.parked or s.facts is None:
+        if s.phase is not Phase.ARRIVING or not s.parked:
             return
-        flow = self.engine.site.flow_for_did(s.did)
+        site = self.engine.site
+        flow = site.flow_for_did(s.did)
+        if s.facts is None and flow is not None:
+            sticky = {name for name, rules in site.rules.items() if rules.sticky is not None}
+            if needs_caller_facts(flow, sticky):
+                gevent.spawn_later(LOOKUP_TIMEOUT, self.engine.post, self._lookups_late, s)
+                return
         if flow is None:
             self.engine.stats.unrouted += 1
             log.error("routing: no flow answers this number; caller sent to the fallback",
@@ -181,7 +204,16 @@ class Arrivals:
         s.parked = True
         if s.facts is None:
             s.facts = CallerFacts()
-        if queue in self.engine.site.rules:
-            self.engine.queues.enqueue(s, queue)
-        else:
+        if queue not in self.engine.site.rules:
             self.maybe_start(s)
+        elif self._queued_in(s, queue):  # the resync put it back there already
+            self.engine.queues.join(s, queue)
+        else:
+            self.engine.queues.enqueue(s, queue)
+
+    def _queued_in(self, s: Session, queue: str) -> bool:
+        try:
+            ix = self.engine.core.state.interaction(s.iid)
+        except UnknownInteraction:
+            return False
+        return ix.state.value == "queued" and ix.queue == queue

@@ -1,40 +1,49 @@
-"""Callbacks: a caller who pressed the callback key keeps their place, and when it
-comes up an agent is called first, then the customer.
+"""Callbacks: a kept place or a scheduled call back, dialled when an agent is free.
 
-The router keeps the waiting entry (same id, same place, ``callback_number`` set) once
-the caller's leg is hung up. When it assigns the entry:
+Where they come from and when they are due: :mod:`routing.callback_schedule`. A
+callback enters the router (same id as the call that asked, its place kept,
+``callback_number`` set) only once it is due, never before: the caller who pressed the
+callback key at once, the desktop's scheduled ones from the time the customer asked.
+A greenlet checks the table every :data:`~routing.callback_schedule.CHECK_SECONDS`
+(sooner when the next one is due sooner), so callbacks scheduled while the engine runs
+are picked up too. When the router assigns one:
 
-1. the first time, ``dial`` in the live state creates the outbound interaction the
-   callback becomes (its customer leg not placed yet);
+1. ``dial`` in the live state creates the outbound interaction of this attempt (its
+   customer leg not placed yet);
 2. ``offer`` + ``originate`` of the agent leg, exactly like a waiting call (a RONA puts
    the entry back in its place and tries the next agent);
 3. the agent's leg parks (answered): ``originate`` of the customer through the carrier
    gateway (``sofia/gateway/<CTI_GATEWAY>/<number>``), caller id the number the
-   customer had dialled;
+   customer had dialled -- one attempt;
 4. the customer's leg parks (answered): ``uuid_bridge`` customer and agent.
 
-If the customer does not answer, the agent's leg is hung up and the callback is
-``failed``; nobody is called twice without a person deciding so. Every change of
-status is written to ``callbacks`` as a durable record (:mod:`routing.persistence`),
-and waiting callbacks are put back in the router when the middleware starts.
+An attempt that does not reach the customer hangs the agent's leg up and schedules
+the next attempt (:func:`~routing.callback_schedule.retry_at`), or marks the callback
+``failed`` after the last. Every change of status is written to ``callbacks`` as a
+durable record (:mod:`routing.persistence`).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid as uuidlib
-from dataclasses import dataclass, field
+from collections import OrderedDict
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import gevent
+import gevent.event
+import psycopg2
+
 from cti import channel_vars as cv
-from cti.db import Database
+from cti.db import DatabaseUnavailable
+from cti.tracker import UnknownInteraction
 from esl import commands as cmd
 from esl.client import ESLCommandError, ESLError
 from esl.protocol import CommandArgumentError
+from routing.callback_schedule import CHECK_SECONDS, CallbackCall, due_rows, from_row, retry_at
 from routing.decisions import Announce, Assignment, Overflow
 from routing.errors import RouterStateError
-from routing.lanes import Lane
 from routing.offers import JOB_GRACE, clean_text
 from routing.sessions import Session
 from routing.waiting import WaitingCall
@@ -45,74 +54,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _NAMESPACE = uuidlib.UUID("3f0b9e2c-5d1e-4a8f-9c61-2b7d4e8a1c05")
-#: Seconds the customer's phone rings before the callback counts as failed.
+#: Seconds the customer's phone rings before the attempt counts as failed.
 CUSTOMER_RING = 45
+#: Callbacks this run finished (or will retry itself) that a stale read must not revive.
+_SETTLED_KEPT = 10_000
 
-CALLBACK_SQL = """
-INSERT INTO callbacks (id, interaction_id, queue_name, number, requested_at, enqueued_at, priority, language,
-                       status, attempts, last_attempt_at, agent_id, callback_interaction_id, updated_at)
-VALUES (%(id)s, %(source)s, %(queue)s, %(number)s, to_timestamp(%(requested_at)s), to_timestamp(%(enqueued_at)s),
-        %(priority)s, %(language)s, %(status)s, %(attempts)s, to_timestamp(%(last_attempt_at)s), %(agent_id)s,
-        %(interaction_id)s, now())
-ON CONFLICT (id) DO UPDATE SET
-    status = EXCLUDED.status, attempts = EXCLUDED.attempts, last_attempt_at = EXCLUDED.last_attempt_at,
-    agent_id = EXCLUDED.agent_id, callback_interaction_id = EXCLUDED.callback_interaction_id, updated_at = now()"""
-
-
-@dataclass
-class CallbackCall:
-    """One kept place; ``call_id`` is the router's id (the inbound interaction that asked)."""
-
-    id: str
-    call_id: str
-    queue: str
-    number: str
-    did: str
-    node_name: str
-    requested_at: float
-    enqueued_at: float
-    priority: int
-    language: str
-    status: str = "waiting"
-    attempts: int = 0
-    last_attempt_at: float | None = None
-    interaction_id: str = ""
-    customer_leg: str = ""
-    agent_leg: str = ""
-    agent_id: int | None = None
-    offers: dict[str, int] = field(default_factory=dict)
-    lane: Lane | None = None
-
-    @property
-    def iid(self) -> str:
-        return self.interaction_id
-
-    @property
-    def node(self) -> str:
-        return self.node_name
-
-    @property
-    def display_number(self) -> str:
-        return self.number
-
-    @property
-    def display_name(self) -> str:
-        return "callback"
-
-    def row(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "source": self.call_id, "queue": self.queue, "number": self.number,
-            "requested_at": self.requested_at, "enqueued_at": min(self.enqueued_at, self.requested_at),
-            "priority": self.priority, "language": self.language, "status": self.status,
-            "attempts": self.attempts, "last_attempt_at": self.last_attempt_at, "agent_id": self.agent_id,
-            "interaction_id": self.interaction_id or None,
-        }
-
-
-def write_callbacks(cur: Any, records: list[dict[str, Any]]) -> None:
-    """Durable writer: the latest status of each callback (records in order)."""
-    for record in records:
-        cur.execute(CALLBACK_SQL, record)
+__all__ = ["CallbackCall", "CallbackDialer"]
 
 
 class CallbackDialer:
@@ -121,9 +68,13 @@ class CallbackDialer:
     def __init__(self, engine: RoutingEngine, gateway: str) -> None:
         self.engine = engine
         self.gateway = gateway
-        self.calls: dict[str, CallbackCall] = {}            # by router call id
-        self.by_interaction: dict[str, CallbackCall] = {}   # the outbound interaction
+        self.calls: dict[str, CallbackCall] = {}            # in the router or dialling, by router call id
+        self.later: dict[str, CallbackCall] = {}            # another attempt scheduled, by callback id
+        self.by_interaction: dict[str, CallbackCall] = {}   # the outbound interaction of an attempt
         self.by_customer_leg: dict[str, CallbackCall] = {}
+        self.settled: OrderedDict[str, None] = OrderedDict()
+        self._greenlet: gevent.Greenlet | None = None
+        self._wake = gevent.event.Event()
 
     # -- the place kept -----------------------------------------------------------------
 
@@ -142,7 +93,7 @@ class CallbackDialer:
         base = (rules.priority if rules else 0) if s.waiting.priority is None else s.waiting.priority
         call = CallbackCall(
             id=str(uuidlib.uuid5(_NAMESPACE, s.iid)), call_id=s.iid, queue=s.queue, number=s.caller_number,
-            did=s.did, node_name=s.node, requested_at=now, enqueued_at=s.waiting.enqueued_at,
+            did=s.did, node_name=s.node, requested_at=now, enqueued_at=s.waiting.enqueued_at, due_at=now,
             priority=base + s.waiting.priority_boost, language=s.waiting.language,
         )
         self.calls[s.iid] = call
@@ -153,42 +104,93 @@ class CallbackDialer:
         e.ivr.hang_up(s, "NORMAL_CLEARING")
         log.info("routing: callback kept", extra={"call": s.iid, "queue": s.queue})
 
-    def restore(self, db: Database) -> None:
-        """Put the callbacks still waiting back in the router (middleware start)."""
+    # -- coming due -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._greenlet = gevent.spawn(self._check_loop)
+
+    def stop(self) -> None:
+        if self._greenlet is not None:
+            self._greenlet.kill()
+            self._greenlet = None
+
+    def wake(self) -> None:
+        """Check for due callbacks now (any greenlet)."""
+        self._wake.set()
+
+    def _known(self) -> set[str]:
+        return {c.id for c in self.calls.values()} | set(self.later) | set(self.settled)
+
+    def _check_loop(self) -> None:
+        """Greenlet: read the callbacks that came due, hand them to the engine's worker,
+        sleep until the next one is due (at most :data:`CHECK_SECONDS`)."""
         e = self.engine
-        rows = db.fetchall(
-            """SELECT id, interaction_id, queue_name, number, extract(epoch FROM requested_at) AS requested_at,
-                      extract(epoch FROM enqueued_at) AS enqueued_at, priority, language, attempts
-                 FROM callbacks WHERE status IN ('waiting', 'dialing') ORDER BY queue_name, enqueued_at"""
-        )
-        for row in rows:
-            call = CallbackCall(
-                id=str(row["id"]), call_id=str(row["interaction_id"]), queue=row["queue_name"], number=row["number"],
-                did="", node_name=e.default_node(), requested_at=float(row["requested_at"]),
-                enqueued_at=float(row["enqueued_at"]), priority=int(row["priority"]), language=row["language"],
-                attempts=int(row["attempts"]),
-            )
-            if call.queue not in e.site.rules:
-                call.status = "cancelled"
-                self._save(call)
-                continue
-            self.calls[call.call_id] = call
-            waiting = WaitingCall(call.call_id, call.queue, call.enqueued_at, priority=call.priority,
-                                  language=call.language, callback_number=call.number)
+        first = True
+        while True:
+            wait = CHECK_SECONDS
             try:
-                decision = e.router.on_call_queued(waiting, e.clock.now())
-            except RouterStateError as exc:
-                log.warning("routing: callback not restored", extra={"call": call.call_id, "why": str(exc)})
+                now = e.clock.now()
+                rows, upcoming = due_rows(e.db, now, self._known(), first=first)
+                first = False
+                e.post(self._came_due, rows)
+                if upcoming is not None:
+                    wait = min(wait, e.clock.real(upcoming - now) + 0.05)
+            except (DatabaseUnavailable, psycopg2.Error) as exc:
+                log.warning("routing: callback check failed; will retry", extra={"error": str(exc)})
+            wait = min(wait, self._next_retry())
+            self._wake.wait(max(0.05, wait))
+            self._wake.clear()
+
+    def _next_retry(self) -> float:
+        if not self.later:
+            return CHECK_SECONDS
+        e = self.engine
+        return e.clock.real(min(c.due for c in self.later.values()) - e.clock.now()) + 0.05
+
+    def _came_due(self, rows: list[dict[str, Any]]) -> None:
+        """Worker: due rows (read a moment ago) and due retries of this run join the router."""
+        e = self.engine
+        now = e.clock.now()
+        known = self._known()
+        for row in rows:
+            if str(row["id"]) in known:
                 continue
-            if decision is not None:
-                e.queues.execute([decision])
+            call = from_row(row, e.default_node())
+            if row["status"] == "dialing":  # the middleware stopped during an attempt
+                call.status = "waiting"
+                if retry_at(call.attempts, now) is None:
+                    self._give_up(call, "its last attempt was cut short by a restart")
+                    continue
+            self._queue(call)
+        for call in [c for c in self.later.values() if c.due <= now]:
+            del self.later[call.id]
+            self._queue(call)
+
+    def _queue(self, call: CallbackCall) -> None:
+        e = self.engine
+        if call.queue not in e.site.rules:
+            call.status = "cancelled"
+            self._settle(call)
+            return
+        self.calls[call.call_id] = call
+        waiting = WaitingCall(call.call_id, call.queue, call.enqueued_at, priority=call.priority,
+                              language=call.language, callback_number=call.number)
+        try:
+            decision = e.router.on_call_queued(waiting, e.clock.now())
+        except RouterStateError as exc:
+            self.calls.pop(call.call_id, None)
+            log.warning("routing: callback not queued", extra={"call": call.call_id, "why": str(exc)})
+            return
+        e.kick()
+        if decision is not None:
+            e.queues.execute([decision])
 
     def overflowed(self, d: Overflow) -> None:
         """A callback cannot overflow anywhere (nobody is on the line): it is cancelled."""
         call = self.calls.pop(d.call_id, None)
         if call is not None:
             call.status = "cancelled"
-            self._save(call)
+            self._settle(call)
 
     # -- dialling -----------------------------------------------------------------------
 
@@ -211,12 +213,11 @@ class CallbackDialer:
                 e.queues.execute(e.router.on_call_left(a.call_id))
                 for agent_id in a.agent_ids:
                     e.agents.sync(agent_id)
-                self.calls.pop(a.call_id, None)
-                self._fail(call, "the live state refused the callback")
+                self._attempt_failed(call, "the live state refused the callback")
                 return
             self.by_interaction[call.interaction_id] = call
             self.by_customer_leg[call.customer_leg] = call
-        call.status, call.attempts, call.last_attempt_at = "dialing", call.attempts + 1, now
+        call.status = "dialing"
         self._save(call)
         e.offers.ring(call, a)
 
@@ -227,9 +228,11 @@ class CallbackDialer:
         if agent_id is None or call.agent_leg:
             e.cancel_leg(call.node_name, leg, "NORMAL_CLEARING")
             return
-        decisions = e.router.on_offer_answered(call.call_id, agent_id, e.clock.now())
+        now = e.clock.now()
+        decisions = e.router.on_offer_answered(call.call_id, agent_id, now)
         e.queues.execute(d for d in decisions if not isinstance(d, Announce))
         call.agent_leg, call.agent_id = leg, agent_id
+        call.attempts, call.last_attempt_at = call.attempts + 1, now
         self._save(call)
         variables = {
             cv.INTERACTION_ID: call.interaction_id, cv.ROLE: "customer", cv.QUEUE: call.queue,
@@ -242,23 +245,23 @@ class CallbackDialer:
             command = cmd.originate(cmd.gateway(self.gateway, call.number), uuid=call.customer_leg,
                                     variables=variables, app=cmd.park(), timeout=CUSTOMER_RING)
         except CommandArgumentError as exc:
-            self._fail(call, str(exc))
+            self._give_up(call, str(exc))
             return
         e.commands.originate(call.node_name, command, timeout=e.clock.real(CUSTOMER_RING) + JOB_GRACE,
-                             on_result=partial(self._customer_result, call))
+                             on_result=partial(self._customer_result, call, call.interaction_id))
 
-    def _customer_result(self, call: CallbackCall, body: str | None, error: ESLError | None) -> None:
-        if error is None:
+    def _customer_result(self, call: CallbackCall, attempt: str, body: str | None, error: ESLError | None) -> None:
+        if error is None or call.interaction_id != attempt:
             return
         e = self.engine
         reason = error.reply if isinstance(error, ESLCommandError) else "-ERR NORMAL_TEMPORARY_FAILURE"
         e.command(e.core.state.originate_failed, call.customer_leg, reason, now=e.clock.now())
-        self._fail(call, reason.strip())
+        self._attempt_failed(call, reason.strip())
 
     def on_customer_parked(self, call: CallbackCall) -> None:
         if call.agent_leg and call.lane is not None:
             call.lane.api(cmd.uuid_bridge(call.customer_leg, call.agent_leg),
-                          on_error=lambda exc: self._fail(call, str(exc)))
+                          on_error=lambda exc: self._attempt_failed(call, str(exc)))
 
     def on_customer_bridged(self, call: CallbackCall) -> None:
         if call.status != "connected":
@@ -268,27 +271,79 @@ class CallbackDialer:
 
     def on_customer_gone(self, call: CallbackCall) -> None:
         if call.status == "dialing":
-            self._fail(call, "the customer did not answer")
+            self._attempt_failed(call, "the customer did not answer")
 
     def on_ended(self, interaction_id: str) -> None:
+        """The outbound interaction of an attempt ended."""
         call = self.by_interaction.pop(interaction_id, None)
-        if call is None:
+        if call is None or call.interaction_id != interaction_id:
             return
-        self.calls.pop(call.call_id, None)
         self.by_customer_leg.pop(call.customer_leg, None)
         if call.status == "connected":
+            self.calls.pop(call.call_id, None)
             call.status = "done"
-            self._save(call)
+            self._settle(call)
+        elif call.status == "dialing":
+            self._attempt_failed(call, "the call ended before the customer was connected")
 
-    def _fail(self, call: CallbackCall, why: str) -> None:
-        if call.status in ("failed", "done"):
+    def after_resync(self, node: str) -> None:
+        """Customers whose answer (or bridge) was lost with the link: bridged (or taken
+        as connected) now; a customer leg that vanished fails the attempt."""
+        state = self.engine.core.state
+        for call in [c for c in self.calls.values() if c.node_name == node and c.status == "dialing" and c.agent_leg]:
+            try:
+                ix = state.interaction(call.interaction_id)
+            except UnknownInteraction:
+                self._attempt_failed(call, "the call was over when the switch came back")
+                continue
+            customer = ix.legs.get(call.customer_leg)
+            if ix.bridged and ix.serving_leg == call.agent_leg:
+                self.on_customer_bridged(call)
+            elif customer is not None and customer.up and customer.answered_at is not None:
+                self.on_customer_parked(call)
+            elif customer is not None and not customer.up:
+                self._attempt_failed(call, "the customer did not answer")
+
+    # -- the end of an attempt ---------------------------------------------------------
+
+    def _attempt_failed(self, call: CallbackCall, why: str) -> None:
+        """This attempt did not reach the customer: hang the agent's leg up, then call
+        again later or, after the last attempt, give up."""
+        if call.status not in ("waiting", "dialing") or self.calls.get(call.call_id) is not call:
             return
         e = self.engine
-        call.status = "failed"
-        self._save(call)
-        log.info("routing: callback failed", extra={"call": call.call_id, "why": why})
         if call.agent_leg:
             e.cancel_leg(call.node_name, call.agent_leg, "NORMAL_CLEARING")
+        self.calls.pop(call.call_id, None)
+        self.by_interaction.pop(call.interaction_id, None)
+        self.by_customer_leg.pop(call.customer_leg, None)
+        again = retry_at(call.attempts, e.clock.now())
+        if again is None:
+            self._give_up(call, why)
+            return
+        call.status, call.due_at = "waiting", again
+        call.interaction_id = call.customer_leg = call.agent_leg = ""
+        call.agent_id, call.lane = None, None
+        self.later[call.id] = call
+        self._save(call)
+        self._wake.set()
+        log.info("routing: callback attempt failed; calling again later",
+                 extra={"call": call.call_id, "why": why, "attempts": call.attempts})
+
+    def _give_up(self, call: CallbackCall, why: str) -> None:
+        self.calls.pop(call.call_id, None)
+        if call.agent_leg:
+            self.engine.cancel_leg(call.node_name, call.agent_leg, "NORMAL_CLEARING")
+        call.status = "failed"
+        self._settle(call)
+        log.info("routing: callback failed", extra={"call": call.call_id, "why": why, "attempts": call.attempts})
+
+    def _settle(self, call: CallbackCall) -> None:
+        """A final status: written, and remembered so a stale read cannot bring it back."""
+        self._save(call)
+        self.settled[call.id] = None
+        while len(self.settled) > _SETTLED_KEPT:
+            self.settled.popitem(last=False)
 
     def _save(self, call: CallbackCall) -> None:
         self.engine.store.durable("callback", call.row())

@@ -13,10 +13,14 @@ built over the live core (:class:`cti.core.LiveCore`):
   API call, which never yields halfway), so there are no races between half-done
   decisions, and nothing re-enters the core's publishing.
 * **Decisions**: made at once, event by event -- an agent who becomes available is
-  offered the best waiting call in the same step (no polling). The only clock-driven
-  work is the router's timers (max wait, announcements, relaxed skills, callback
-  offers): one greenlet sleeps until :meth:`routing.acd.Router.next_due` and queues a
-  tick.
+  offered the best waiting call in the same step (no polling). The clock-driven work
+  is the router's timers (max wait, announcements, relaxed skills, callback offers):
+  one greenlet sleeps until :meth:`routing.acd.Router.next_due` and queues a tick;
+  the bounds of the waits for the switch (:mod:`routing.recovery`, swept every few
+  seconds); and callbacks coming due (:mod:`routing.callbacks`).
+* **Resilience**: after every resync (``system.resynced``) the engine lines its own
+  state up with the switch (:mod:`routing.recovery`); nothing waits forever for an
+  event that was lost.
 * **Outputs**: live-state commands through :meth:`cti.core.LiveCore.command` (the
   timeline, queue visits, offers) and ESL commands from greenlets of their own
   (:mod:`routing.lanes`): the worker never waits for the switch.
@@ -27,8 +31,9 @@ Modules: :mod:`routing.sessions` (per-call record and its phase table),
 :mod:`routing.callbacks`, :mod:`routing.agent_feed` (agent states to the router),
 :mod:`routing.queue_figures` (``queue.changed``), :mod:`routing.site` (configuration
 and reloading), :mod:`routing.persistence` (statistics and durable rows),
-:mod:`routing.lanes` (ESL commands), :mod:`routing.clock`, :mod:`routing.engine_api`
-(what the web calls), :class:`cti.recordings.RecordingService`,
+:mod:`routing.lanes` (ESL commands), :mod:`routing.clock`, :mod:`routing.recovery`
+(resyncs and bounds), :mod:`routing.queue_transfer` (an agent's transfer to a queue),
+:mod:`routing.engine_api` (what the web calls), :class:`cti.recordings.RecordingService`,
 :class:`cti.voicemail.VoicemailService`.
 """
 
@@ -53,7 +58,6 @@ from cti.db import DatabaseUnavailable
 from cti.latency import LatencyRecorder
 from cti.recordings import RecordingError, RecordingService
 from cti.services import Services
-from cti.tracker import UnknownInteraction
 from cti.voicemail import VoicemailService
 from esl import commands as cmd
 from esl.client import ESLCommandError, ESLError
@@ -61,7 +65,8 @@ from esl.events import Event
 from routing.acd import Router
 from routing.agent_feed import AgentFeed
 from routing.arrivals import Arrivals
-from routing.callbacks import CallbackCall, CallbackDialer, write_callbacks
+from routing.callback_schedule import write_callbacks
+from routing.callbacks import CallbackCall, CallbackDialer
 from routing.clock import EngineClock
 from routing.engine_api import EngineApi, EngineRequestError
 from routing.errors import QueueConfigError, RouterStateError
@@ -71,6 +76,8 @@ from routing.offers import Offers, Ringer
 from routing.persistence import RoutingStore, load_estimates
 from routing.queue_figures import QueueFigures
 from routing.queue_runner import QueueRunner
+from routing.queue_transfer import QueueTransfers
+from routing.recovery import SWEEP_SECONDS, Recovery
 from routing.sessions import Pending, Phase, Session
 from routing.site import CallerFacts, Site, SiteLoader
 
@@ -100,6 +107,9 @@ class EngineStats:
     overflows: int = 0
     callbacks: int = 0
     recoveries: int = 0
+    resyncs: int = 0          # resyncs the engine lined itself up after
+    overdue: int = 0          # waits for the switch that ended at their bound
+    lookups_late: int = 0     # calls that started without their directory lookups
     ivr_errors: int = 0
     router_errors: int = 0
     refusals: int = 0
@@ -143,11 +153,14 @@ class RoutingEngine(EngineApi):
         self.callbacks = CallbackDialer(self, gateway=settings.extra.get("CTI_GATEWAY", "cti_gateway"))
         self.arrivals = Arrivals(self)
         self.agents = AgentFeed(self, timezone=self.zone)
+        self.transfers = QueueTransfers(self)
+        self.recovery = Recovery(self)
         self.sessions: dict[str, Session] = {}
         self.by_leg: dict[str, Session] = {}
         self.agent_legs: dict[str, Ringer] = {}
         self.cancelled: OrderedDict[str, str] = OrderedDict()
-        self._kill_later: dict[str, tuple[str, str]] = {}
+        #: kills that could not reach the switch: sent again after its resync
+        self.kill_later: dict[str, tuple[str, str]] = {}
         self.stats = EngineStats()
         #: "agent became available -> originate accepted by the switch" (seconds)
         self.latency = LatencyRecorder()
@@ -176,10 +189,10 @@ class RoutingEngine(EngineApi):
         self.recordings.attach(self.bus)
         self.core.add_channel_listener(self._on_channel)
         self._greenlets = [gevent.spawn(self._work_loop), gevent.spawn(self._timer_loop),
-                           gevent.spawn(self._watch_site)]
+                           gevent.spawn(self._watch_site), gevent.spawn(self._sweep_loop)]
         self.figures.start()
         self.post(self.arrivals.adopt_live_calls)
-        self.callbacks.restore(self.db)
+        self.callbacks.start()
         self.kick()
 
     def stop(self) -> None:
@@ -187,6 +200,7 @@ class RoutingEngine(EngineApi):
         self.bus.unsubscribe(self._on_bus)
         self.recordings.detach(self.bus)
         self.figures.stop()
+        self.callbacks.stop()
         gevent.killall(self._greenlets)
         self._greenlets = []
         self.store.stop()
@@ -242,7 +256,7 @@ class RoutingEngine(EngineApi):
         elif kind == "call.ended":
             self._call_ended(event)
         elif kind == "system.resynced":
-            self._resynced()
+            self.recovery.after_resync(str(event.data.get("node") or event.node or ""))
 
     def _call_ended(self, event: DomainEvent) -> None:
         iid = event.interaction_id or ""
@@ -259,35 +273,6 @@ class RoutingEngine(EngineApi):
             self.router.observe_handle_time(queue, handled)
             self.store.wait_estimate(queue, self.router.wait_estimator(queue))
 
-    def _resynced(self) -> None:
-        """After a reconnection, catch up with what the lost events would have said:
-        callers who left, agent legs answered meanwhile (their CHANNEL_PARK was lost),
-        and legs we could not hang up while the switch was unreachable."""
-        now = self.clock.now()
-        for s in list(self.sessions.values()):
-            if self.core.state.interaction_of_leg(s.leg) is None:
-                self.arrivals.caller_gone(s, now)
-            elif s.phase is Phase.ARRIVING:
-                self.arrivals.check_parked(s)
-        for leg, ringer in list(self.agent_legs.items()):
-            if self._answered(ringer.iid, leg):
-                if isinstance(ringer, CallbackCall):
-                    self.callbacks.on_agent_parked(ringer, leg)
-                elif isinstance(ringer, Session):
-                    self.queues.on_agent_parked(ringer, leg)
-        retry, self._kill_later = self._kill_later, {}
-        for leg, (node, cause) in retry.items():
-            self.cancel_leg(node, leg, cause)
-        for agent_id in self.site.agents:  # held back while the link was down
-            self.agents.sync(agent_id)
-
-    def _answered(self, iid: str, leg: str) -> bool:
-        try:
-            found = self.core.state.interaction(iid).legs.get(leg)
-        except UnknownInteraction:
-            return False
-        return found is not None and found.up and found.answered_at is not None
-
     # -- channel events -----------------------------------------------------------------
 
     def _channel_event(self, event: Event) -> None:
@@ -302,10 +287,7 @@ class RoutingEngine(EngineApi):
         ringer = self.agent_legs.get(uuid)
         if ringer is not None:
             if name == "CHANNEL_PARK":
-                if isinstance(ringer, CallbackCall):
-                    self.callbacks.on_agent_parked(ringer, uuid)
-                elif isinstance(ringer, Session):
-                    self.queues.on_agent_parked(ringer, uuid)
+                self.agent_parked(ringer, uuid)
             return
         call = self.callbacks.by_customer_leg.get(uuid)
         if call is not None:
@@ -315,6 +297,14 @@ class RoutingEngine(EngineApi):
                 self.callbacks.on_customer_bridged(call)
             elif name == "CHANNEL_HANGUP":
                 self.callbacks.on_customer_gone(call)
+
+    def agent_parked(self, ringer: Ringer, leg: str) -> None:
+        """An agent leg answered and parked (seen, or found so after a resync)."""
+        self.offers.deadlines.pop(leg, None)
+        if isinstance(ringer, CallbackCall):
+            self.callbacks.on_agent_parked(ringer, leg)
+        elif isinstance(ringer, Session):
+            self.queues.on_agent_parked(ringer, leg)
 
     def end_session(self, s: Session) -> None:
         if s.phase is not Phase.ENDED and s.phase is not Phase.CALLBACK:
@@ -354,6 +344,11 @@ class RoutingEngine(EngineApi):
                 continue
             self._wake.wait(None if due is None else self.clock.real(due - now) + 0.001)
             self._wake.clear()
+
+    def _sweep_loop(self) -> None:
+        while True:
+            gevent.sleep(SWEEP_SECONDS)
+            self.post(self.recovery.sweep)
 
     def _watch_site(self) -> None:
         while True:
@@ -400,10 +395,15 @@ class RoutingEngine(EngineApi):
         return True
 
     def track(self, s: Session, pending: Pending) -> str:
-        """An ``Event-UUID`` for an application whose completion we wait for."""
+        """An ``Event-UUID`` for an application whose completion we wait for (until
+        ``pending.deadline``: see :mod:`routing.recovery`)."""
         event_uuid = str(uuidlib.uuid4())
         s.pending[event_uuid] = pending
         return event_uuid
+
+    def bound(self, seconds: float) -> float:
+        """The deadline (engine time) of a wait of ``seconds`` engine seconds from now."""
+        return self.clock.now() + seconds
 
     def ringer(self, call_id: str) -> Ringer | None:
         return self.sessions.get(call_id) or self.callbacks.calls.get(call_id)
@@ -417,7 +417,7 @@ class RoutingEngine(EngineApi):
 
         def failed(error: ESLError) -> None:
             if not isinstance(error, ESLCommandError):  # -ERR: the leg does not exist (any more)
-                self._kill_later[leg] = (node, cause)
+                self.kill_later[leg] = (node, cause)
 
         self.commands.api(node, cmd.uuid_kill(leg, cause), on_error=failed)
 

@@ -1,6 +1,7 @@
 """What the routing engine offers the web app and the CLI (mixed into
 :class:`routing.engine.RoutingEngine`): live queue figures and calls, moving a waiting
-call or changing its priority, changing an agent's skills.
+call or changing its priority, an agent's transfer of a call to a queue, changing an
+agent's skills.
 
 These run in the caller's greenlet (a web request). They never yield halfway through
 a change of routing state (the database write of :meth:`set_agent_skills` comes first),
@@ -27,11 +28,20 @@ if TYPE_CHECKING:
     from routing.persistence import RoutingStore
     from routing.queue_figures import QueueFigures
     from routing.queue_runner import QueueRunner
+    from routing.queue_transfer import QueueTransfers
     from routing.site import Site
 
 
 class EngineRequestError(ValueError):
-    """An API request the engine cannot carry out; the message says what to change."""
+    """An API request the engine cannot carry out; the message says what to change.
+
+    ``reason``: ``bad-request`` (change the request), ``refused`` (the call's state
+    does not allow it now) or ``unavailable`` (the switch cannot be reached; retry).
+    """
+
+    def __init__(self, message: str, reason: str = "bad-request") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class EngineApi:
@@ -44,6 +54,7 @@ class EngineApi:
     sessions: dict[str, Session]
     callbacks: CallbackDialer
     queues: QueueRunner
+    transfers: QueueTransfers
     figures: QueueFigures
     store: RoutingStore
     stats: Any
@@ -87,6 +98,22 @@ class EngineApi:
             self.queues.requeue(self._waiting(interaction_id), queue=queue)
         except RouterStateError as exc:
             raise EngineRequestError(str(exc)) from None
+
+    def transfer_to_queue(self, interaction_id: str, queue: str, *, from_agent: int) -> None:
+        """A connected call goes back to waiting, in ``queue``: the agent's leg is
+        released (they go to wrap-up), the caller hears the queue's treatment and is
+        offered to its agents (see :mod:`routing.queue_transfer`).
+
+        Raises:
+            EngineRequestError: no such queue, not a call this agent is talking to, or
+                its switch is unreachable.
+        """
+        self.transfers.transfer(interaction_id, queue, from_agent)
+
+    def callbacks_changed(self) -> None:
+        """A callback row was written (the agent desktop scheduled one): the engine
+        looks for due callbacks now rather than at its next periodic check."""
+        self.callbacks.wake()
 
     def set_priority(self, interaction_id: str, priority: int) -> None:
         """Change a waiting call's priority (0-100); it keeps the time it has waited."""

@@ -59,7 +59,9 @@ from routing.flow_fields import (
     read_prompt,
 )
 
-__all__ = ["NODE_FIELDS", "Flow", "FlowError", "QuickMenu", "Shortcuts", "load_flow_yaml", "parse_flow"]
+__all__ = [
+    "NODE_FIELDS", "Flow", "FlowError", "QuickMenu", "Shortcuts", "load_flow_yaml", "needs_caller_facts", "parse_flow",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,21 @@ class Flow:
 
 
 _TOP_LEVEL = frozenset({"name", "version", "start", "language", "languages", "nodes", "callers", "shortcuts", "description"})
+
+
+def needs_caller_facts(flow: Flow, sticky_queues: Collection[str]) -> bool:
+    """Whether what the directory says about the caller can change the flow's course:
+    shortcuts and the quick menu, a condition on being a known customer, or a queue
+    that keeps callers for their last agent (``sticky_queues``). A flow that needs
+    none of these can start the moment the caller is parked."""
+    if flow.shortcuts is not None:
+        return True
+    for node in flow.nodes.values():
+        if isinstance(node, n.ConditionNode) and isinstance(node.test, n.CallerIn) and node.test.list_name == "customers":
+            return True
+        if isinstance(node, n.QueueNode) and node.queue in sticky_queues:
+            return True
+    return False
 
 
 def load_flow_yaml(text: str, **known: Collection[str] | None) -> Flow:

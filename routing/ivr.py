@@ -121,7 +121,10 @@ class _Walk:
         self.update(phase=phase)
         return Step(self.state, action, tuple(self.timeline))
 
-    def collect(self, files: list[str], min_digits: int, max_digits: int, timeout_ms: int, digit_timeout_ms: int = 3000) -> Step:
+    def collect(
+        self, files: list[str], min_digits: int, max_digits: int, timeout_ms: int, digit_timeout_ms: int = 3000,
+        *, secret: bool = False,
+    ) -> Step:
         count = self.state.collections + 1
         self.update(collections=count)
         step = play_and_get_digits(
@@ -131,6 +134,7 @@ class _Walk:
             timeout_ms=timeout_ms,
             variable=f"{DIGITS_VARIABLE_PREFIX}{count}",
             digit_timeout_ms=digit_timeout_ms,
+            secret=secret,
         )
         return self.suspend(Phase.COLLECTING, step)
 
@@ -240,7 +244,7 @@ def _collect_prompt(walk: _Walk, node: n.CollectNode, prefix: list[str]) -> Step
     """FreeSWITCH takes 1..max digits; the minimum is checked here, so a too-short
     entry is seen and recorded rather than lost as a timeout."""
     files = [*prefix, node.prompt.file(walk.language)]
-    return walk.collect(files, 1, node.max_length, node.timeout_ms, node.digit_timeout_ms)
+    return walk.collect(files, 1, node.max_length, node.timeout_ms, node.digit_timeout_ms, secret=node.secret)
 
 
 def _enter_condition(walk: _Walk, node: n.ConditionNode) -> str | Step:

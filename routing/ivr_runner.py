@@ -10,12 +10,22 @@ timeout and resumes the IVR with the answer or a failure (the flow's ``on_failur
 path). A routing action ends the IVR: enqueue (:mod:`routing.queue_runner`),
 transfer to a number or another flow, store a voicemail, hang up.
 
-Every node entered goes on the interaction's timeline at once through the live
-state's ``ivr_step``, so ``ivr_path`` shows the way the caller took, up to the node
-where they hung up (the keys they pressed are there already, from the DTMF events the
-core records). When the IVR ends, its timeline is folded into ``ivr_node_stats`` and
-the caller's shortcuts (:mod:`routing.ivr_stats`), written in batches by
-:mod:`routing.persistence`.
+Every node entered and left, and every retry, goes on the interaction's timeline at
+once through the live state's ``ivr_step`` (``kind``, ``exit``, ``seconds``, ``flow``:
+what :mod:`reports.ivr_report` reads when ``ivr_node_stats`` has no rows), so
+``ivr_path`` shows the way the caller took, up to the node where they hung up (the keys
+they pressed are there already, from the DTMF events the core records). When the IVR
+ends, its timeline is folded into ``ivr_node_stats`` and the caller's shortcuts
+(:mod:`routing.ivr_stats`), written in batches by :mod:`routing.persistence`.
+
+A ``secret`` collection (a PIN, a card number) keeps its digits off every record:
+``cti_dtmf_secret=true`` is set on the leg before it runs, so the core masks the DTMF
+it sees meanwhile, and cleared with the result variable once it ended; the timeline
+gets only the number of digits keyed.
+
+An application whose ``CHANNEL_EXECUTE_COMPLETE`` may have been lost (a resync) is run
+again (:meth:`IvrRunner.run_again`); one whose bound passed counts as ended with
+nothing (:mod:`routing.recovery`).
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from zoneinfo import ZoneInfo
 import gevent
 import requests
 
+from cti import channel_vars as cv
 from cti.core import COMMAND_REFUSALS
 from esl import commands as cmd
 from esl.client import ESLError
@@ -53,7 +64,8 @@ from routing.ivr_state import (
     TimelineEntry,
 )
 from routing.ivr_stats import node_stats, shortcut_updates
-from routing.lanes import app_call
+from routing.lanes import app_call, link_lost
+from routing.recovery import PROMPT_ALLOWANCE
 from routing.sessions import Pending, Session
 from routing.sessions import Phase as CallPhase
 from routing.steps import (
@@ -64,6 +76,7 @@ from routing.steps import (
     HttpLookup,
     LeaveVoicemail,
     Transfer,
+    own_seconds,
 )
 
 if TYPE_CHECKING:
@@ -78,6 +91,8 @@ VOICEMAIL_GREETING = "voicemail/vm-record_message.wav"
 SYNTHETIC = "_"
 #: Dialplan context a ``transfer`` node's number is dialled in.
 TRANSFER_CONTEXT = "default"
+#: IVR timeline entries that go on the interaction's timeline (the rest are statistics).
+TIMELINE_KINDS = frozenset({"node_entered", "node_left", "invalid_input", "no_input"})
 
 
 class IvrRunner:
@@ -121,6 +136,7 @@ class IvrRunner:
     # -- results --------------------------------------------------------------------------
 
     def on_complete(self, s: Session, pending: Pending, event: Event) -> None:
+        self._unmask(s, pending)
         state = s.ivr
         if state is None:
             return
@@ -141,6 +157,7 @@ class IvrRunner:
     def on_failed(self, s: Session, pending: Pending, error: ESLError) -> None:
         """The switch refused an application: carry on as if it ended with nothing (the
         flow's retry and failure paths apply); a caller who left is handled by the hangup."""
+        self._unmask(s, pending)
         state = s.ivr
         if state is None or s.phase is not CallPhase.IVR:
             return
@@ -193,11 +210,37 @@ class IvrRunner:
             log.error("ivr: step refused", extra={"call": s.iid, "why": str(exc)})
             self.on_failed(s, Pending("ivr"), ESLError(str(exc)))
             return
-        pending = Pending("ivr", variable=step.result_variable)
+        bound = self.engine.bound(PROMPT_ALLOWANCE + own_seconds(step))
+        pending = Pending("ivr", variable=step.result_variable, step=step, deadline=bound)
         event_uuid = self.engine.track(s, pending)
+        if step.secret:
+            s.lane.api(cmd.uuid_setvar(s.leg, cv.DTMF_SECRET, "true"))
         s.lane.execute(s.leg, call, event_uuid, on_error=lambda exc: self._execute_failed(s, event_uuid, exc))
 
+    def run_again(self, s: Session) -> None:
+        """After a resync: the application the IVR waits for may have ended unseen.
+        Whatever plays is stopped and the application runs again from its start."""
+        for event_uuid, pending in list(s.pending.items()):
+            if pending.kind == "ivr" and pending.step is not None:
+                del s.pending[event_uuid]
+                s.lane.api(cmd.uuid_break(s.leg, all_queued=True))
+                self._execute(s, pending.step)
+
+    def _unmask(self, s: Session, pending: Pending) -> None:
+        """A secret collection ended: DTMF is recorded again, and its result variable
+        (the digits themselves) leaves the channel."""
+        step = pending.step
+        if step is None or not step.secret or s.gone:
+            return
+        s.lane.api(cmd.uuid_setvar(s.leg, cv.DTMF_SECRET, ""))
+        if step.result_variable:
+            s.lane.api(cmd.uuid_setvar(s.leg, step.result_variable, ""))
+
     def _execute_failed(self, s: Session, event_uuid: str, error: ESLError) -> None:
+        """Refused by the switch: the flow goes on without it. Lost with the link: it
+        stays awaited, and runs again after the resync (:meth:`run_again`)."""
+        if link_lost(error):
+            return
         pending = s.pending.pop(event_uuid, None)
         if pending is not None:
             self.on_failed(s, pending, error)
@@ -267,18 +310,28 @@ class IvrRunner:
     # -- the timeline -----------------------------------------------------------------
 
     def _record(self, s: Session, entries: tuple[TimelineEntry, ...]) -> None:
-        """Keep the entries for the statistics; put each node entered on the call's
-        timeline at once, so the path is complete even for a caller who hangs up there
-        (the keys pressed are on the timeline already, from the DTMF events)."""
+        """Keep the entries for the statistics; put the nodes entered and left and the
+        retries on the call's timeline at once, so the path is complete even for a
+        caller who hangs up there (the keys pressed are on the timeline already, from
+        the DTMF events; those of a secret node only as their number)."""
         flow = s.ivr.flow if s.ivr is not None else ""
+        keyed: dict[str, str] = {}
         for entry in entries:
             s.timeline.append(entry)
-            if entry.kind != "node_entered":
+            if entry.kind == "dtmf":
+                keyed[entry.node] = str(entry.data.get("digits", ""))
+            if entry.kind not in TIMELINE_KINDS:
                 continue
+            digits, detail = step_detail(entry, keyed.pop(entry.node, ""), self._secret(s, entry.node))
             try:
-                self.engine.core.command(self.engine.core.state.ivr_step, s.iid, flow, entry.node, now=entry.at)
+                self.engine.core.command(self.engine.core.state.ivr_step, s.iid, flow, entry.node, digits,
+                                         now=entry.at, **detail)
             except COMMAND_REFUSALS as exc:
                 log.info("ivr: step not recorded", extra={"call": s.iid, "why": str(exc)})
+
+    def _secret(self, s: Session, node: str) -> bool:
+        found = s.flow.nodes.get(node) if s.flow is not None else None
+        return isinstance(found, n.CollectNode) and found.secret
 
     def _finish(self, s: Session) -> None:
         """Fold the timeline of the flow that ran into statistics and shortcuts."""
@@ -291,6 +344,19 @@ class IvrRunner:
         store.node_stats(flow.name, flow.version, day, node_stats(timeline))
         if flow.shortcuts is not None:
             store.shortcuts(s.caller_number, flow.name, shortcut_updates(timeline))
+
+
+def step_detail(entry: TimelineEntry, keyed: str, secret: bool) -> tuple[str, dict[str, str | int | float]]:
+    """``(digits, detail)`` for ``ivr_step`` from an IVR timeline entry: its ``kind`` and
+    data (``exit``, ``seconds``, ``attempt``) and, for a node left after keys were
+    pressed there, those digits -- or, for a secret node, only how many."""
+    detail: dict[str, str | int | float] = {"kind": entry.kind, **entry.data}
+    if entry.kind != "node_left" or not keyed:
+        return "", detail
+    if secret:
+        detail["digits_length"] = len(keyed)
+        return "", detail
+    return keyed, detail
 
 
 def voicemail_flow(flows: Any, box: str, language: str) -> Flow:

@@ -27,7 +27,7 @@ from typing import Any
 
 import gevent
 
-from esl.client import ESLError, SwitchSet
+from esl.client import ESLError, ESLNotConnected, ESLTimeout, SwitchSet
 from esl.commands import AppCall
 from esl.protocol import CommandArgumentError
 from routing.steps import Execute
@@ -38,6 +38,13 @@ Post = Callable[..., None]
 OnError = Callable[[ESLError], None]
 #: ``on_result(body, error)``: the BACKGROUND_JOB body, or the error (exactly one is set).
 OnResult = Callable[[str | None, ESLError | None], None]
+
+
+def link_lost(error: ESLError) -> bool:
+    """The command failed with the link, not on the switch: it may or may not have been
+    carried out, and a resync follows -- which is when to look again (the switch's
+    ``-ERR`` and our own refusals are real failures)."""
+    return isinstance(error, ESLNotConnected | ESLTimeout)
 
 
 def app_call(step: Execute) -> AppCall:

@@ -7,10 +7,15 @@ queue's ring time, ``ignore_early_media``, the caller's id on the phone, ``&park
 (the leg waits in park until it is bridged). The job's ``-ERR`` (``NO_ANSWER``,
 ``USER_NOT_REGISTERED`` ...) goes to the live state's ``originate_failed``; the end of a
 ring reaches the router through ``call.offer_failed`` (RONA: the call takes its place
-back and the next agent is tried in the same step). A ring lost to a dropped link is
-withdrawn without blaming the agent, and the leg is hung up once the link is back.
-While a switch is unreachable nobody is rung on it: the agents are held back until the
-engine reports them again after the resync.
+back and the next agent is tried in the same step). While a switch is unreachable
+nobody is rung on it: the agents are held back until the engine reports them again
+after the resync.
+
+A ring whose link dropped is in doubt, not failed: the phone may ring on, be answered
+and park while nobody hears of it. The offer is kept and :meth:`Offers.resolve` settles
+it from the live state once the switch has been resynced (answered: bridged; gone:
+failed without blame; ringing: left to ring). Every ring also has a deadline (ring time
+plus :data:`JOB_GRACE`): one still unsettled then is withdrawn the same way.
 
 Offers work the same for a waiting caller (:class:`~routing.sessions.Session`) and a
 kept-place callback (:class:`~routing.callbacks.CallbackCall`): both are
@@ -29,8 +34,9 @@ from cti import channel_vars as cv
 from cti.agent_states import AgentState
 from cti.agents import Agent as LiveAgent
 from cti.core import COMMAND_REFUSALS
+from cti.tracker import UnknownInteraction
 from esl import commands as cmd
-from esl.client import ESLCommandError, ESLError
+from esl.client import ESLCommandError, ESLError, ESLNotConnected
 from esl.protocol import CommandArgumentError
 from routing.acd import RING_OUTCOMES
 from routing.decisions import AgentNotReady, Assignment, Decision
@@ -70,6 +76,8 @@ class Offers:
 
     def __init__(self, engine: RoutingEngine) -> None:
         self.engine = engine
+        #: agent leg -> engine time after which an unsettled ring counts as lost
+        self.deadlines: dict[str, float] = {}
 
     def ring(self, ringer: Ringer, a: Assignment) -> None:
         """Offer the call to every agent of ``a``; agents the live state refuses count as
@@ -103,6 +111,7 @@ class Offers:
             return False
         ringer.offers[leg] = agent_id
         e.agent_legs[leg] = ringer
+        self.deadlines[leg] = now + a.ring_timeout + JOB_GRACE
         e.stats.offers += 1
         started = e.free_started
         e.commands.originate(
@@ -115,18 +124,29 @@ class Offers:
     def _originated(self, ringer: Ringer, leg: str, body: str | None, error: ESLError | None) -> None:
         """The BACKGROUND_JOB of an agent leg: only failures matter (answers are seen as
         CHANNEL_PARK). The live state hears every failure; the router hears it here only
-        if the live state did not turn it into ``call.offer_failed``."""
+        if the live state did not turn it into ``call.offer_failed``. A link that
+        dropped leaves the ring in doubt until the resync (see the module docstring)."""
         if error is None:
             return
-        e = self.engine
+        if isinstance(error, ESLNotConnected):
+            if leg in ringer.offers:
+                log.info("routing: ring in doubt until the switch is back", extra={"call": ringer.iid, "leg": leg})
+            return
         if isinstance(error, ESLCommandError):
-            reason = error.reply
+            self._failed(ringer, leg, error.reply)
         else:
-            # The link dropped (or the job never reported): the phone may still ring.
-            # Withdraw the offer without blaming the agent; the leg is hung up now or,
-            # if the switch cannot be reached, once the link is back.
-            reason = "-ERR ORIGINATOR_CANCEL"
-            e.cancel_leg(ringer.node, leg, "ORIGINATOR_CANCEL")
+            # The job never reported within the ring time: the phone may still ring.
+            self.withdraw(ringer, leg)
+
+    def withdraw(self, ringer: Ringer, leg: str) -> None:
+        """Give a ring up without blaming the agent: the leg is hung up now or, if the
+        switch cannot be reached, once the link is back."""
+        self.engine.cancel_leg(ringer.node, leg, "ORIGINATOR_CANCEL")
+        self._failed(ringer, leg, "-ERR ORIGINATOR_CANCEL")
+
+    def _failed(self, ringer: Ringer, leg: str, reason: str) -> None:
+        e = self.engine
+        self.deadlines.pop(leg, None)
         try:
             events = e.core.command(e.core.state.originate_failed, leg, reason, now=e.clock.now())
         except COMMAND_REFUSALS as exc:
@@ -136,6 +156,32 @@ class Offers:
             agent_id = ringer.offers.pop(leg)
             e.agent_legs.pop(leg, None)
             self.ring_ended(ringer, agent_id, "failed", blame=False)
+
+    def resolve(self, ringer: Ringer, leg: str, *, expired: bool = False) -> None:
+        """Settle a ring from the live state: after a resync, or once its deadline
+        passed (``expired``). Answered: the park was lost, so it is handled now
+        (bridged, or hung up if the caller left). Gone: the live state has failed the
+        offer already, or it fails here. Ringing (or never seen: the resync leaves
+        legs younger than its grace alone): it rings on until its deadline, then it is
+        withdrawn."""
+        e = self.engine
+        try:
+            found = e.core.state.interaction(ringer.iid).legs.get(leg)
+        except UnknownInteraction:
+            found = None
+        if found is not None and found.up and found.answered_at is not None:
+            self.deadlines.pop(leg, None)
+            e.agent_parked(ringer, leg)
+        elif found is None or not found.up:
+            self.withdraw(ringer, leg)
+        elif expired:
+            log.warning("routing: ring never settled; withdrawn", extra={"call": ringer.iid, "leg": leg})
+            self.withdraw(ringer, leg)
+
+    def forget_stale(self) -> None:
+        """Drop the deadlines of rings that are over."""
+        for leg in [leg for leg in self.deadlines if leg not in self.engine.agent_legs]:
+            del self.deadlines[leg]
 
     def on_offer_failed(self, ringer: Ringer, leg: str, outcome: str) -> None:
         """``call.offer_failed`` of one of our agent legs (RONA and friends)."""

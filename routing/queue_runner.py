@@ -17,6 +17,10 @@
 * **Leaving**: overflow to a queue, a flow, voicemail or a number; a caller who hangs
   up while an agent rings has that ring cancelled (``uuid_kill <agent leg>
   ORIGINATOR_CANCEL``).
+* **Bounds**: an announcement's end and the ``CHANNEL_BRIDGE`` after ``uuid_bridge``
+  are waited for only so long (:mod:`routing.recovery`); after a resync the treatment
+  starts over (:meth:`QueueRunner.restart_treatment`) and a bridge in progress is
+  checked (:meth:`QueueRunner.check_bridge`).
 
 :meth:`QueueRunner.execute` carries out every decision of the router, in order.
 """
@@ -30,7 +34,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from cti import channel_vars as cv
+from cti.tracker import UnknownInteraction
 from esl import commands as cmd
+from esl.client import ESLError
 from esl.events import Event
 from esl.protocol import CommandArgumentError
 from routing.announcements import CALLBACK_VARIABLE
@@ -44,8 +50,9 @@ from routing.decisions import (
     Overflow,
 )
 from routing.errors import RouterStateError
-from routing.lanes import app_call
+from routing.lanes import app_call, link_lost
 from routing.queues import Recording
+from routing.recovery import PROMPT_ALLOWANCE, SWITCH_WAIT
 from routing.sessions import Pending, Phase, Session, SessionStateError
 from routing.steps import Execute
 from routing.waiting import WaitingCall
@@ -70,7 +77,7 @@ class QueueRunner:
 
     def enqueue(
         self, s: Session, queue: str, *, priority: int | None = None, boost: int = 0,
-        skills: Mapping[str, int] | None = None, language: str = "en", enqueued_at: float | None = None,
+        skills: Mapping[str, int] | None = None, language: str = "en",
     ) -> None:
         e = self.engine
         rules = e.site.rules.get(queue)
@@ -78,30 +85,46 @@ class QueueRunner:
             log.error("routing: queue does not exist; hanging up", extra={"call": s.iid, "queue": queue})
             e.ivr.hang_up(s, "NORMAL_CLEARING")
             return
-        now = e.clock.now()
         base = rules.priority if priority is None else priority
+        now = e.clock.now()
         if not e.command(e.core.state.queue_entered, s.iid, queue, base + boost, now=now):
             return
+        self.join(s, queue, priority=priority, boost=boost, skills=skills, language=language, at=now)
+
+    def join(
+        self, s: Session, queue: str, *, priority: int | None = None, boost: int = 0,
+        skills: Mapping[str, int] | None = None, language: str = "en", arrived_at: float | None = None,
+        at: float | None = None,
+    ) -> None:
+        """The routing side of entering ``queue`` at ``at`` (default now; the live state
+        has been told): the router, the treatment. ``arrived_at``: a transferred
+        call's first arrival."""
+        e = self.engine
+        now = e.clock.now() if at is None else at
         s.move("enqueue")
         s.queue = queue
+        if s.first_queued_at is None:
+            s.first_queued_at = now
         s.waiting = WaitingCall(
-            s.iid, queue, now if enqueued_at is None else enqueued_at, priority=priority, priority_boost=boost,
-            skills=dict(skills or {}), caller_number=s.caller_number, language=language,
+            s.iid, queue, now, priority=priority, priority_boost=boost, skills=dict(skills or {}),
+            caller_number=s.caller_number, language=language, arrived_at=arrived_at,
             last_agent=s.facts.last_agent if s.facts is not None else None,
         )
         s.lane.api(cmd.uuid_setvar(s.leg, cv.QUEUE, queue))
         e.figures.offered(queue)
-        self.queued(s)
+        self.queued(s, now)
         e.run_due_timers()
         if s.waiting_for_agent and not s.media:
             self.music_on(s)
 
-    def queued(self, s: Session) -> None:
-        """Ask the router for the call's place (or an agent at once)."""
+    def queued(self, s: Session, now: float | None = None) -> None:
+        """Ask the router for the call's place (or an agent at once). ``now``: the
+        moment it entered the line (its timers count from then: the announcement due
+        at entry is due at once)."""
         assert s.waiting is not None
         e = self.engine
         try:
-            decision = e.router.on_call_queued(s.waiting, e.clock.now())
+            decision = e.router.on_call_queued(s.waiting, e.clock.now() if now is None else now)
         except RouterStateError as exc:
             e.stats.router_errors += 1
             log.warning("routing: call not queued", extra={"call": s.iid, "why": str(exc)})
@@ -214,7 +237,8 @@ class QueueRunner:
     # -- what the waiting caller hears --------------------------------------------------
 
     def music_on(self, s: Session) -> None:
-        if not s.music and not s.gone:
+        """Music for a parked caller (one on the way back to park gets it there)."""
+        if not s.music and not s.gone and s.parked:
             s.lane.api(cmd.uuid_broadcast(s.leg, MOH, leg="aleg"))
             s.music = True
 
@@ -240,9 +264,9 @@ class QueueRunner:
         self.music_off(s)
         for call in calls[:-1]:
             s.lane.execute(s.leg, call)
-        event_uuid = self.engine.track(s, pending)
+        event_uuid = self.engine.track(s, replace(pending, deadline=self.engine.bound(PROMPT_ALLOWANCE)))
         s.media = event_uuid
-        s.lane.execute(s.leg, calls[-1], event_uuid, on_error=lambda exc: self._media_done(s, event_uuid))
+        s.lane.execute(s.leg, calls[-1], event_uuid, on_error=lambda exc: self.media_done(s, event_uuid))
 
     def on_complete(self, s: Session, pending: Pending, event_uuid: str, event: Event) -> None:
         if pending.kind == "agent_announce":
@@ -255,9 +279,11 @@ class QueueRunner:
                 s.media = ""
                 self.engine.callbacks.accept(s)
                 return
-        self._media_done(s, event_uuid)
+        self.media_done(s, event_uuid)
 
-    def _media_done(self, s: Session, event_uuid: str) -> None:
+    def media_done(self, s: Session, event_uuid: str) -> None:
+        """An announcement ended (or will never be heard of again): the next deferred
+        one, else the music."""
         s.pending.pop(event_uuid, None)
         if s.media != event_uuid:
             return
@@ -275,6 +301,19 @@ class QueueRunner:
         if s.waiting_for_agent and not s.media:
             s.music = False
             self.music_on(s)
+
+    def restart_treatment(self, s: Session) -> None:
+        """After a resync: an announcement's end or a re-park may have been lost, so
+        what the waiting caller hears starts over -- anything playing is stopped, the
+        announcements waiting their turn are dropped, the music plays."""
+        for event_uuid, pending in list(s.pending.items()):
+            if pending.kind in ("announce", "callback_offer"):
+                del s.pending[event_uuid]
+        s.media = ""
+        s.deferred.clear()
+        s.lane.api(cmd.uuid_break(s.leg, all_queued=True))
+        s.music = False
+        self.music_on(s)
 
     # -- answer and bridge --------------------------------------------------------------
 
@@ -300,7 +339,7 @@ class QueueRunner:
             calls = [app_call(step) for step in announce.steps]
             for call in calls[:-1]:
                 s.lane.execute(s.leg, call)
-            event_uuid = e.track(s, Pending("agent_announce"))
+            event_uuid = e.track(s, Pending("agent_announce", deadline=e.bound(PROMPT_ALLOWANCE)))
             s.media = event_uuid
             s.lane.execute(s.leg, calls[-1], event_uuid, on_error=lambda exc: self._bridge(s))
         else:
@@ -308,7 +347,37 @@ class QueueRunner:
 
     def _bridge(self, s: Session) -> None:
         if s.phase is Phase.BRIDGING:
-            s.lane.api(cmd.uuid_bridge(s.leg, s.answered_leg), on_error=lambda exc: self._bridge_failed(s))
+            s.deadline = self.engine.bound(SWITCH_WAIT)
+            s.lane.api(cmd.uuid_bridge(s.leg, s.answered_leg), on_error=lambda exc: self._bridge_error(s, exc))
+
+    def _bridge_error(self, s: Session, error: ESLError) -> None:
+        """A bridge lost with the link is checked again after the resync (or at its
+        bound); one the switch refused goes back in line."""
+        if not link_lost(error):
+            self._bridge_failed(s)
+
+    def check_bridge(self, s: Session) -> None:
+        """A bridge whose ``CHANNEL_BRIDGE`` (or announcement's end) may have been lost:
+        made meanwhile -> connected; both legs still up -> bridged now; the agent's leg
+        gone -> back in line."""
+        if s.phase is not Phase.BRIDGING:
+            return
+        try:
+            ix = self.engine.core.state.interaction(s.iid)
+        except UnknownInteraction:
+            return  # the call is over; its end reaches the session
+        if ix.serving_leg == s.answered_leg and ix.bridged:
+            self.on_bridged(s, s.answered_leg)
+            return
+        agent_leg = ix.legs.get(s.answered_leg)
+        for event_uuid, pending in list(s.pending.items()):
+            if pending.kind == "agent_announce":
+                del s.pending[event_uuid]
+        s.media = ""
+        if agent_leg is not None and agent_leg.up:
+            self._bridge(s)
+        else:
+            self._bridge_failed(s)
 
     def _bridge_failed(self, s: Session) -> None:
         """The agent leg went away between answer and bridge: back in line, same place."""
@@ -317,6 +386,7 @@ class QueueRunner:
             return
         e.cancel_leg(s.node, s.answered_leg, "NORMAL_CLEARING")
         s.move("requeue")
+        s.deadline = float("inf")
         s.answered_leg, s.answered_agent = "", None
         self.music_on(s)
         self.queued(s)
@@ -325,6 +395,7 @@ class QueueRunner:
         e = self.engine
         if s.phase is not Phase.BRIDGING or other != s.answered_leg:
             return
+        s.deadline = float("inf")
         s.move("bridged")
         e.stats.bridged += 1
         rules = e.site.rules.get(s.queue)

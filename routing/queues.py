@@ -22,6 +22,8 @@ Settings (all optional; defaults in brackets)::
     recording: always | never | agent_choice [never]
     voicemail_box: BOX ["queue:<name>"]   disposition_required: bool [false]
     service_level: 1..600 [20]            screen_pop_url / crm_lookup_url: URL template
+    transfers_keep_wait: bool [true]      a call an agent transfers here ranks by its first
+                                          arrival (false: as a new arrival)
 
 Who may take a call: an agent who is a member of the queue (``queue_agents``) AND
 meets every required skill at the level in force for that call (levels relax with the
@@ -164,6 +166,7 @@ class QueueRules:
     service_level: int = 20
     screen_pop_url: str = ""
     crm_lookup_url: str = ""
+    transfers_keep_wait: bool = True
 
     @property
     def required_skills(self) -> tuple[str, ...]:
@@ -346,7 +349,7 @@ _FIELDS = frozenset(
         "strategy", "skills", "priority", "aging_per_minute", "max_wait", "max_length", "overflow",
         "calendar", "closed", "ring_timeout", "rona_not_ready", "wrapup", "sticky_agent",
         "announce_agent", "callback", "comfort", "announce", "recording", "voicemail_box",
-        "disposition_required", "service_level", "screen_pop_url", "crm_lookup_url",
+        "disposition_required", "service_level", "screen_pop_url", "crm_lookup_url", "transfers_keep_wait",
     }
 )
 
@@ -406,6 +409,7 @@ def parse_queue_rules(name: str, settings: Mapping[str, Any]) -> QueueRules:
         service_level=int(r.optional("service_level", num(1, 600), 20.0)),
         screen_pop_url=r.optional("screen_pop_url", lambda k, v: _url(r, k, v), ""),
         crm_lookup_url=r.optional("crm_lookup_url", lambda k, v: _url(r, k, v), ""),
+        transfers_keep_wait=r.optional("transfers_keep_wait", r.boolean, True),
     )
 
 

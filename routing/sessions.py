@@ -11,13 +11,20 @@ Life of a call: ``ARRIVING`` (known, waiting for the park and the directory look
 ``-> IVR -> QUEUED -> RINGING -> BRIDGING`` (an agent answered; the caller may hear the
 agent's id) ``-> CONNECTED``. A ring that fails goes back to ``QUEUED``; an overflow to
 a flow or to voicemail goes back to ``IVR``; a caller who takes the callback offer
-leaves their place to a callback (``CALLBACK``, the leg is hung up). ``ENDED`` is
-final: the caller left, or the call was handed elsewhere.
+leaves their place to a callback (``CALLBACK``, the leg is hung up). An agent who
+transfers the call to a queue sends it ``CONNECTED -> TRANSFERRING`` (the caller is on
+the way back to park) ``-> QUEUED``. ``ENDED`` is final: the caller left, or the call
+was handed elsewhere.
+
+Every wait for the switch has a bound: an application we wait for carries its
+``Pending.deadline``, and ``BRIDGING`` / ``TRANSFERRING`` carry ``Session.deadline``
+(engine-clock epoch seconds); :mod:`routing.recovery` acts on the ones that pass.
 """
 
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 
 from routing.decisions import Announce, OfferCallback
@@ -25,6 +32,7 @@ from routing.flows import Flow
 from routing.ivr_state import IvrState, TimelineEntry
 from routing.lanes import Lane
 from routing.site import CallerFacts
+from routing.steps import Execute
 from routing.waiting import WaitingCall
 
 
@@ -36,6 +44,7 @@ class Phase(enum.Enum):
     BRIDGING = "bridging"
     CONNECTED = "connected"
     CALLBACK = "callback"
+    TRANSFERRING = "transferring"
     ENDED = "ended"
 
 
@@ -57,6 +66,8 @@ TRANSITIONS: dict[tuple[Phase, str], Phase] = {
     (P.RINGING, "answered"): P.BRIDGING,
     (P.BRIDGING, "bridged"): P.CONNECTED,
     (P.QUEUED, "callback"): P.CALLBACK,
+    (P.CONNECTED, "transfer"): P.TRANSFERRING,   # an agent sent the call back to a queue
+    (P.TRANSFERRING, "enqueue"): P.QUEUED,       # parked again: it waits in that queue
     **{(phase, "end"): P.ENDED for phase in _LIVE},
 }
 
@@ -78,11 +89,15 @@ class Pending:
     ``kind`` is ``ivr`` (resume the IVR), ``announce`` (a queue announcement; the
     music comes back after it), ``callback_offer`` (``digit`` accepts; the answer is
     in channel variable ``variable``) or ``agent_announce`` (bridge after it).
+    ``step`` is the IVR application, kept so it can be run again when its completion
+    was lost; ``deadline`` (engine time) is when waiting longer means it never comes.
     """
 
     kind: str
     variable: str = ""
     digit: str = ""
+    step: Execute | None = None
+    deadline: float = math.inf
 
 
 @dataclass
@@ -116,6 +131,10 @@ class Session:
     answered_leg: str = ""
     answered_agent: int | None = None
     pending: dict[str, Pending] = field(default_factory=dict)
+    # bounds and transfers
+    deadline: float = math.inf          # BRIDGING: the bridge event; TRANSFERRING: the park
+    first_queued_at: float | None = None
+    transfer_leg: str = ""              # the agent leg a transfer to a queue leaves behind
 
     @property
     def call_id(self) -> str:

@@ -72,12 +72,14 @@ class Execute:
 
     ``result_variable`` names the channel variable holding the application's result
     (the digits of ``play_and_get_digits``), read by the shell from
-    ``CHANNEL_EXECUTE_COMPLETE`` as ``variable_<name>``.
+    ``CHANNEL_EXECUTE_COMPLETE`` as ``variable_<name>``. ``secret``: the digits are a
+    PIN or a card number; the shell keeps them off the record (masked DTMF).
     """
 
     app: str
     args: str
     result_variable: str = ""
+    secret: bool = False
 
 
 def playback(*files: str) -> Execute:
@@ -92,6 +94,7 @@ def play_and_get_digits(
     timeout_ms: int,
     variable: str,
     digit_timeout_ms: int,
+    secret: bool = False,
 ) -> Execute:
     """One collection attempt: play ``files``, read ``min..max`` digits, ``#`` ends.
 
@@ -112,7 +115,21 @@ def play_and_get_digits(
             str(digit_timeout_ms),
         )
     )
-    return Execute("play_and_get_digits", args, result_variable=variable)
+    return Execute("play_and_get_digits", args, result_variable=variable, secret=secret)
+
+
+def own_seconds(step: Execute) -> float:
+    """The longest the application itself may wait for the caller, on top of playing
+    its prompts (whose length only the switch knows): the digit timeouts of a
+    collection, the time limit of a recording. The shell adds an allowance for the
+    prompts to bound its wait for the application's end."""
+    args = step.args.split()
+    if step.app == "play_and_get_digits" and len(args) >= 10:
+        max_digits, timeout_ms, digit_timeout_ms = int(args[1]), int(args[3]), int(args[9])
+        return (timeout_ms + max_digits * digit_timeout_ms) / 1000
+    if step.app == "record" and len(args) >= 2 and args[1].isdigit():
+        return float(args[1])
+    return 0.0
 
 
 def say(language: str, say_type: str, method: str, text: str) -> Execute:

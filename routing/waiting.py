@@ -2,13 +2,15 @@
 
 A call's score at time ``now`` is
 
-    score = base_priority + aging_per_minute * (now - enqueued_at) / 60
+    score = base_priority + aging_per_minute * (now - ranked_from) / 60
 
-and the highest score is served first. Because every call of a queue ages at the
-same rate, the order of two calls never changes as time passes, so the queue is a
-sorted list on the time-independent key
+and the highest score is served first (``ranked_from`` is when the call entered the
+queue, or for a call an agent transferred back to a queue that keeps transferred
+callers' wait, when it first arrived). Because every call of a queue ages at the same
+rate, the order of two calls never changes as time passes, so the queue is a sorted
+list on the time-independent key
 
-    (aging_per_minute * enqueued_at / 60 - base_priority, enqueued_at, seq)
+    (aging_per_minute * ranked_from / 60 - base_priority, ranked_from, seq)
 
 (smaller first; ``seq`` is the arrival counter, making ties deterministic). That
 also guarantees no starvation: a call with priority ``p`` that waited ``w`` seconds is
@@ -44,6 +46,10 @@ class WaitingCall:
             caller, for the sticky-agent rule.
         callback_number: set when the caller chose to be called back: when an agent
             takes it, the shell calls the agent and then this number.
+        arrived_at: the first arrival of a call transferred back to a queue by an
+            agent, when that queue keeps transferred callers' wait; its rank counts
+            from then. Its timers (max wait, announcements ...) still count from
+            ``enqueued_at``, its entry into this queue.
     """
 
     id: str
@@ -56,6 +62,12 @@ class WaitingCall:
     language: str = "en"
     last_agent: tuple[int, float] | None = None
     callback_number: str = ""
+    arrived_at: float | None = None
+
+    @property
+    def ranked_from(self) -> float:
+        """The time the call's rank (priority aging) counts from."""
+        return self.enqueued_at if self.arrived_at is None else min(self.arrived_at, self.enqueued_at)
 
 
 @dataclass(slots=True)
@@ -70,7 +82,7 @@ class Entry:
     predicted_wait: float = 0.0
 
     def score(self, aging_per_minute: float, now: float) -> float:
-        return self.base_priority + aging_per_minute * (now - self.call.enqueued_at) / 60.0
+        return self.base_priority + aging_per_minute * (now - self.call.ranked_from) / 60.0
 
 
 def make_entry(call: WaitingCall, rules: QueueRules, seq: int) -> Entry:
@@ -79,7 +91,7 @@ def make_entry(call: WaitingCall, rules: QueueRules, seq: int) -> Entry:
 
 
 def _key(call: WaitingCall, base: int, rules: QueueRules, seq: int) -> Key:
-    return (rules.aging_per_minute * call.enqueued_at / 60.0 - base, call.enqueued_at, seq)
+    return (rules.aging_per_minute * call.ranked_from / 60.0 - base, call.ranked_from, seq)
 
 
 class CallQueue:

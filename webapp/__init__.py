@@ -53,6 +53,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
         app.register_blueprint(area.bp)
     app.context_processor(lambda: {"user": current_user()})
     app.add_url_rule("/vendor/<path:filename>", "vendor", _vendor_file)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
 
     socketio = SocketIO(app, async_mode="gevent", cors_allowed_origins=[], logger=False, engineio_logger=False)
     sockets.register(socketio, services)
@@ -76,6 +77,13 @@ _VENDOR_FILES = {
     "chart.umd.min.js": "node_modules/chart.js/dist/chart.umd.min.js",
     "chart.umd.min.js.map": "node_modules/chart.js/dist/chart.umd.min.js.map",
 }
+
+
+def _favicon():
+    """Browsers and tools ask for /favicon.ico whatever the page links: the same SVG."""
+    from flask import send_file
+
+    return send_file(_repo_path("static") / "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
 def _vendor_file(filename: str):

@@ -8,6 +8,11 @@ returned as ``{"error": {"code", "message", "field"}}`` with 400/404/409/502/503
 page itself is kept current by the Socket.IO pushes (:mod:`webapp.sockets`); these
 endpoints answer with the fresh state after each change so the page never waits for
 a push to show what the user just did.
+
+``not_ready`` asked while a call rings or is up is queued ("not ready after this
+call", :mod:`webapp.after_call_requests`): the state carries it as ``after_call`` and
+an ``after_call`` push tells the agent's pages when it is queued, cancelled or done.
+Any other state the agent then chooses replaces it.
 """
 
 from __future__ import annotations
@@ -17,19 +22,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
+from flask_socketio import SocketIO
 
 from cti.call_control import CallControl
 from cti.call_errors import CallControlError
 from cti.core import COMMAND_REFUSALS, record_error
 from cti.customers import CustomerDirectory, CustomerError, region_from
+from cti.services import Services
 from cti.tracker import UnknownInteraction
 from webapp import agent_labels, agent_views
+from webapp.after_call import check_reason, is_queued_in
+from webapp.after_call_requests import AfterCallRequests
 from webapp.agent_wrapup import check_wrapup, schedule_callback
 from webapp.auth import current_user, login_required
 from webapp.errors import error_response
 from webapp.i18n import labels_for
 from webapp.media import voicemail_for, voicemails_for
 from webapp.nav import NavItem, add_nav_item
+from webapp.rooms import agent_room
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
 add_nav_item(NavItem("ag_nav", "agent.desktop", ("agent",), order=10))
@@ -89,8 +99,13 @@ def _body() -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
+def after_call() -> AfterCallRequests:
+    return current_app.extensions["cti_socketio"].cti_after_call
+
+
 def _state() -> dict[str, Any]:
-    return agent_views.desktop_state(services(), me()["id"], directory())
+    agent_id = me()["id"]
+    return agent_views.desktop_state(services(), agent_id, directory(), after_call().pending(agent_id))
 
 
 # --- the page ------------------------------------------------------------------------------
@@ -154,11 +169,33 @@ def login():
 @bp.route("/api/state", methods=["POST"])
 @login_required("agent")
 def set_state():
+    """Available, not ready (with a reason) or logged out; not ready during a call is
+    queued until the agent is done with it (see the module docstring)."""
     body = _body()
     wanted = str(body.get("state") or "")
     if wanted not in ("available", "not_ready", "logged_out"):
         return error_response(400, "bad-state", "Choose available, not_ready or logged_out.", "state")
-    return _command("agent_set_state", me()["id"], wanted, str(body.get("reason") or ""))
+    agent_id = me()["id"]
+    reason = str(body.get("reason") or "")
+    if wanted == "not_ready" and is_queued_in(str(agent_views.live_agent(services(), agent_id)["state"])):
+        codes = [r["code"] for r in agent_views.reason_codes(services().db)]
+        after_call().queue(agent_id, check_reason(reason, codes))
+        return jsonify(_state())
+    core = control().core
+    try:
+        core.command(core.state.agent_set_state, agent_id, wanted, reason, now=time.time())
+    except COMMAND_REFUSALS as exc:
+        return _refused(exc)
+    after_call().cancel(agent_id)
+    return jsonify(_state())
+
+
+@bp.route("/api/after-call", methods=["DELETE"])
+@login_required("agent")
+def cancel_after_call():
+    """Forget the queued "not ready after this call": the agent stays in the call flow."""
+    after_call().cancel(me()["id"])
+    return jsonify(_state())
 
 
 # --- calls ---------------------------------------------------------------------------------
@@ -247,6 +284,7 @@ def wrapup():
                      interaction_id=iid)
     except COMMAND_REFUSALS as exc:
         return _refused(exc)
+    after_call().settle(agent["id"])   # at once: no call may be offered before a queued not-ready
     return jsonify(_state())
 
 
@@ -337,3 +375,19 @@ def _visible_voicemail(voicemail_id: str) -> dict[str, Any]:
     if item is None:
         abort(404, description="There is no such voicemail in your boxes.")
     return item
+
+
+# --- live pushes ---------------------------------------------------------------------------
+
+
+def register_socketio(socketio: SocketIO, built: Services) -> None:
+    """The queued not-ready requests of this process, told about every agent state
+    change, and pushed to the agent's pages as ``after_call``."""
+
+    def notify(agent_id: int, payload: dict[str, Any]) -> None:
+        socketio.emit("after_call", payload, to=agent_room(agent_id))
+
+    requests = AfterCallRequests(built, notify)
+    built.bus.subscribe("agent.state_changed", requests.on_event)
+    socketio.cti_after_call = requests  # type: ignore[attr-defined]  # read by after_call() and the hello push
+

@@ -139,6 +139,23 @@ _LABELS: dict[str, tuple[str, str]] = {
     "ag_err_target-failed": ("The transfer target did not answer; the call is back with you.",
                              "转接目标未接听，通话已返回给您。"),
     "ag_err_csrf-failed": ("The page expired; reload it.", "页面已过期，请刷新。"),
+    "ag_err_bad-reason": ("Choose one of the listed reasons.", "请选择列表中的原因。"),
+    "ag_after_call": ("Not ready after this call", "本通话结束后置为未就绪"),
+    "ag_after_call_cancel": ("Cancel", "撤销"),
+    "ag_after_call_queued": ("You will be not ready once this call and its wrap-up are done.",
+                             "本通话及话后处理完成后，您将置为未就绪。"),
+    "ag_after_call_refused": ("You could not be set not ready after the call:", "通话结束后未能置为未就绪："),
+    "ag_save_wrapup_not_ready": ("Save and become not ready", "保存并置为未就绪"),
+    "ag_pv_title": ("Preview call", "预览外呼"),
+    "ag_pv_hint": ("Read the contact and the script, then call or skip.", "请先阅读联系人信息和话术，然后呼叫或跳过。"),
+    "ag_pv_script": ("Script and notes", "话术与备注"),
+    "ag_pv_last_outcome": ("Last outcome", "上次结果"),
+    "ag_pv_local_time": ("Their local time", "对方当地时间"),
+    "ag_pv_dial": ("Call this contact", "呼叫此联系人"),
+    "ag_pv_skip": ("Skip", "跳过"),
+    "ag_pv_dialling": ("Calling: your phone rings first, then the contact.", "正在呼叫：您的话机先振铃，随后接通联系人。"),
+    "ag_pv_skipped": ("Skipped; the next contact follows.", "已跳过，将显示下一位联系人。"),
+    "ag_pv_withdrawn": ("The preview contact was taken back.", "预览联系人已被撤回。"),
 }
 
 add_labels({key: {"en": en, "zh": zh} for key, (en, zh) in _LABELS.items()})
@@ -149,4 +166,5 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("O", "ag_hold"), ("U", "ag_resume"), ("T", "ag_transfer"), ("C", "ag_consult"),
     ("S", "ag_consult_swap"), ("K", "ag_consult_complete"), ("X", "ag_consult_cancel"),
     ("F", "ag_conference"), ("D", "ag_dial"), ("P", "ag_record_pause"),
+    ("G", "ag_pv_dial"), ("B", "ag_pv_skip"),
 )

@@ -119,12 +119,16 @@ def current_call(services: Services, agent_id: int, directory: Directory, agent:
     }
 
 
-def desktop_state(services: Services, agent_id: int, directory: Directory) -> dict[str, Any]:
+def desktop_state(
+    services: Services, agent_id: int, directory: Directory, after_call: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What the desktop shows: the live agent, their call, the "not ready after this
+    call" they queued (``after_call``, see :mod:`webapp.after_call`) and the server's clock."""
     agent = live_agent(services, agent_id)
     call = current_call(services, agent_id, directory, agent)
     if call is not None:
         call["screen_pop"] = screen_pop_for(services, call["interaction_id"], agent_id, directory)
-    return {"agent": agent, "call": call, "server_time": time.time()}
+    return {"agent": agent, "call": call, "after_call": after_call, "server_time": time.time()}
 
 
 def screen_pops(services: Services) -> ScreenPops:

@@ -11,10 +11,11 @@ with the CSRF token (``static/js/campaigns.js``); every state change goes throug
 
 Live without polling: on (re)connect a page sends ``campaigns_hello`` over the site's
 Socket.IO connection; the server joins it to ``outbound:managers`` (managers and
-admins: ``outbound.campaign`` pushes -- state changes and live figures), to
-``outbound:agent:<id>`` (an agent: ``outbound.preview`` pushes, the contact offered to
-them) and to ``outbound:user:<id>`` (``outbound.import`` progress of that user's
-uploads).
+admins: ``outbound.campaign`` pushes -- state changes and live figures) and to
+``outbound:user:<id>`` (``outbound.import`` progress of that user's uploads). The
+contact offered to an agent (``outbound.preview``) is not a campaign push: the site's
+pusher (:mod:`webapp.sockets`) sends it to that agent's own room, which every
+connection of the agent joins on connect (the desktop and this preview panel alike).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from webapp.auth import current_user, login_required, services
 from webapp.errors import error_response
 from webapp.i18n import labels_for
 from webapp.nav import NavItem, add_nav_item
+from webapp.rooms import preview_agent
 
 log = logging.getLogger(__name__)
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
@@ -61,10 +63,6 @@ EDITABLE_STATES = frozenset({"draft", "scheduled", "paused", "stopped", "finishe
 
 add_nav_item(NavItem("cmp_nav", "campaigns.index", ROLES, order=40))
 add_nav_item(NavItem("cmp_preview_nav", "campaigns.preview", ("agent",), order=41))
-
-
-def agent_room(agent_id: int) -> str:
-    return f"outbound:agent:{agent_id}"
 
 
 def user_room(user_id: int) -> str:
@@ -345,19 +343,10 @@ def register_socketio(socketio: SocketIO, built: Services) -> None:
         if user.has_role(*ROLES):
             join_room(MANAGERS_ROOM)
             rooms.append(MANAGERS_ROOM)
-        with built.db.transaction() as cur:
-            agent_id = campaign_sql.agent_id_of_user(cur, user.id)
-        if agent_id is not None and "agent" in user.roles:
-            join_room(agent_room(agent_id))
-            rooms.append(agent_room(agent_id))
         return {"rooms": rooms}
 
     def _push(event: DomainEvent) -> None:
-        payload = event.to_dict()
-        kind = event.data.get("kind")
-        if kind in ("preview", "preview_withdrawn") and event.agent_id is not None:
-            socketio.emit("outbound.preview", payload, to=agent_room(event.agent_id))
-        else:
-            socketio.emit("outbound.campaign", payload, to=MANAGERS_ROOM)
+        if preview_agent(event) is None:   # offers go to their agent only (webapp.sockets)
+            socketio.emit("outbound.campaign", event.to_dict(), to=MANAGERS_ROOM)
 
     built.bus.subscribe("campaign.*", _push)

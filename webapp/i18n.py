@@ -33,6 +33,9 @@ CATALOG: dict[str, dict[str, str]] = {
     "language": {"en": "Language", "zh": "语言"},
     "error": {"en": "Error", "zh": "错误"},
     "back": {"en": "Back", "zh": "返回"},
+    "skip_to_content": {"en": "Skip to the page", "zh": "跳到页面内容"},
+    "main_menu": {"en": "Main menu", "zh": "主菜单"},
+    "account": {"en": "Language and account", "zh": "语言与账号"},
 }
 
 

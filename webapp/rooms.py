@@ -9,8 +9,13 @@ Rooms (see :mod:`webapp.sockets` for the contract others rely on):
 
 :func:`rooms_for` decides the rooms of one domain event from a :class:`Directory`
 snapshot (who is in which queue and team) and the agents a :class:`CallAudience`
-knows to be on the call. Nothing here does I/O; the push layer keeps the snapshot
-fresh and emits.
+knows to be on the call; :func:`push_name` the name it is emitted under. Nothing here
+does I/O; the push layer keeps the snapshot fresh and emits.
+
+A preview offer (``campaign.changed`` with ``kind`` ``preview`` or
+``preview_withdrawn`` and the agent's id) carries a customer's details meant for one
+agent: it goes to that agent's room only -- not to the campaign managers, not to the
+admins' ``site`` room -- under the name ``outbound.preview``.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from cti.bus import DomainEvent
 SITE = "site"
 EVERYONE = "everyone"
 CAMPAIGNS = "campaigns"
+#: The push name of a preview offer or its withdrawal (see the module docstring).
+PREVIEW_PUSH = "outbound.preview"
+PREVIEW_KINDS = frozenset({"preview", "preview_withdrawn"})
 
 
 def user_room(user_id: int) -> str:
@@ -117,9 +125,26 @@ class CallAudience:
         return len(self._agents)
 
 
+def preview_agent(event: DomainEvent) -> int | None:
+    """The agent a preview offer (or its withdrawal) is addressed to; None for any
+    other event."""
+    if event.type.startswith("campaign.") and event.data.get("kind") in PREVIEW_KINDS:
+        return event.agent_id
+    return None
+
+
+def push_name(event: DomainEvent) -> str:
+    """The Socket.IO event name ``event`` is emitted under: its type, except preview
+    offers (:data:`PREVIEW_PUSH`)."""
+    return PREVIEW_PUSH if preview_agent(event) is not None else event.type
+
+
 def rooms_for(event: DomainEvent, directory: Directory, audience: CallAudience) -> set[str]:
     """The rooms allowed to see ``event`` (see the module docstring)."""
     kind = event.type
+    addressee = preview_agent(event)
+    if addressee is not None:
+        return {agent_room(addressee)}
     rooms = {SITE}
     if event.queue:
         rooms.add(queue_room(event.queue))
@@ -220,6 +245,7 @@ def mask_data(data: dict[str, Any], secret: frozenset[str]) -> dict[str, Any]:
 
 
 __all__ = [
-    "CAMPAIGNS", "CallAudience", "Directory", "EVERYONE", "MASK", "SITE", "agent_room", "mask_data", "masked",
-    "queue_room", "rooms_for", "rooms_of_user", "secret_nodes_of", "team_room", "user_room",
+    "CAMPAIGNS", "CallAudience", "Directory", "EVERYONE", "MASK", "PREVIEW_KINDS", "PREVIEW_PUSH", "SITE",
+    "agent_room", "mask_data", "masked", "preview_agent", "push_name", "queue_room", "rooms_for",
+    "rooms_of_user", "secret_nodes_of", "team_room", "user_room",
 ]

@@ -11,9 +11,9 @@ A connection without a valid signed-in session is refused. On connect the user j
   ``team:<id>`` for each team they lead (``team_supervisors``), if supervisor or admin;
 * ``site`` if admin; ``campaigns`` if campaign manager or admin.
 
-Then the server sends ``hello``: the user, and for an agent their live state and the
-call they are on (record, screen-pop, which buttons apply), so a reloaded page is never
-stale.
+Then the server sends ``hello``: the user, and for an agent their live state, the
+call they are on (record, screen-pop, which buttons apply) and the "not ready after
+this call" they queued, so a reloaded page is never stale.
 
 Every domain event of the bus is emitted under its type (``call.offered`` ...) with its
 public JSON (:meth:`cti.bus.DomainEvent.to_dict`) to exactly the rooms allowed to see
@@ -23,10 +23,14 @@ supervisors of the agent's queues and team, and ``site``; ``call.*`` -> the agen
 call was offered to or handled by (never another agent), its queue and ``site``;
 ``voicemail.created`` -> the box's queue or agent; ``campaign.*`` -> ``campaigns``;
 ``system.*`` -> ``everyone``. Digits of secret IVR nodes are masked in every payload.
+A preview offer to one agent (``campaign.changed`` with ``kind`` ``preview`` or
+``preview_withdrawn``) is emitted as ``outbound.preview`` to that agent's room only:
+never to the managers, admins or other agents.
 
 Beyond domain events: ``screen_pop`` (the full screen-pop, built off the event path
-after ``call.offered``) and ``notice`` (what call control reports after an action
-returned, e.g. "the colleague did not answer") go to the agent's room. A client may
+after ``call.offered``), ``notice`` (what call control reports after an action
+returned, e.g. "the colleague did not answer") and ``after_call`` (the agent's queued
+not-ready request changed, :mod:`webapp.after_call_requests`) go to the agent's room. A client may
 ``ping`` (acknowledged at once; the benchmark's baseline).
 
 Emitting happens in the bus's publishing greenlet (the ESL dispatcher): room lookup
@@ -49,7 +53,15 @@ from cti.bus import DomainEvent
 from cti.db import Database, DatabaseUnavailable
 from cti.services import Services
 from cti.users import User, get_user
-from webapp.rooms import CallAudience, Directory, agent_room, masked, rooms_for, rooms_of_user
+from webapp.rooms import (
+    CallAudience,
+    Directory,
+    agent_room,
+    masked,
+    push_name,
+    rooms_for,
+    rooms_of_user,
+)
 from webapp.screen_pop import queue_info
 
 log = logging.getLogger(__name__)
@@ -138,7 +150,7 @@ class Pusher:
         rooms = sorted(rooms_for(event, directory, self.audience))
         payload = masked(event.to_dict(), directory)
         try:
-            self.socketio.emit(event.type, payload, to=rooms)
+            self.socketio.emit(push_name(event), payload, to=rooms)
             self.emitted += 1
         except Exception:
             self.errors += 1
@@ -217,7 +229,9 @@ def register(socketio: SocketIO, services: Services) -> None:
         rooms, agent_id = user_rooms(services.db, user)
         for room in rooms:
             join_room(room)
-        emit("hello", hello(services, user, agent_id, directory.current()))
+        queued = getattr(socketio, "cti_after_call", None)   # webapp.agent's, once registered
+        after_call = queued.pending(agent_id) if queued is not None and agent_id is not None else None
+        emit("hello", hello(services, user, agent_id, directory.current(), after_call))
         return True
 
     @socketio.on("ping")
@@ -225,13 +239,16 @@ def register(socketio: SocketIO, services: Services) -> None:
         return {"pong": data, "at": time.time()}
 
 
-def hello(services: Services, user: User, agent_id: int | None, directory: Directory) -> dict[str, Any]:
+def hello(
+    services: Services, user: User, agent_id: int | None, directory: Directory,
+    after_call: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     from webapp.agent_views import desktop_state
 
     out: dict[str, Any] = {"user": {"id": user.id, "username": user.username, "display_name": user.display_name,
                                     "roles": list(user.roles)}, "agent": None, "call": None}
     if agent_id is not None:
-        out.update(desktop_state(services, agent_id, directory))
+        out.update(desktop_state(services, agent_id, directory, after_call))
     return out
 
 

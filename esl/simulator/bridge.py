@@ -19,6 +19,7 @@ import gevent.event
 
 from esl.simulator import lifecycle
 from esl.simulator.core import Core, Interrupt, Leg
+from esl.simulator.model import CS
 
 
 @dataclass(slots=True)
@@ -51,12 +52,16 @@ def survivor_plan(leg: Leg, *, originator: bool) -> tuple[str, str]:
 
 
 def hangup(core: Core, leg: Leg, cause: str = "NORMAL_CLEARING", *, remote: bool = False) -> bool:
-    """Hang a leg up and deal with its bridge partner and eavesdroppers."""
+    """Hang a leg up and deal with its bridge partner and eavesdroppers.
+
+    A partner that has already left this bridge (``uuid_bridge``d elsewhere while this
+    leg had not yet noticed) is not this leg's partner any more and is left alone.
+    """
     if not lifecycle.hangup(core, leg, cause, remote=remote):
         return False
     _tell_spies(core, leg)
     bridge = leg.bridge
-    if bridge is not None:
+    if bridge is not None and bridge.other(leg).bridge is bridge:
         partner = bridge.other(leg)
         originator = bridge.a is partner
         plan, _ = survivor_plan(partner, originator=originator)
@@ -78,7 +83,13 @@ def _tell_spies(core: Core, leg: Leg) -> None:
 
 def start_uuid_bridge(core: Core, a: Leg, b: Leg, *, via: str = "uuid_bridge") -> None:
     """What ``switch_ivr_uuid_bridge`` does at once; each leg's greenlet then leaves
-    its application and runs the bridge (see ``execute.run_bridge``)."""
+    its application -- or the bridge it is in, which its originator ends with
+    ``CHANNEL_UNBRIDGE`` -- and runs the new bridge (see ``execute.run_bridge``).
+
+    Both legs are asked for ``CS_HIBERNATE`` (``CS_CONSUME_MEDIA`` if already there):
+    until their greenlets get round to it, what they fire says
+    ``Channel-State-Number: 8`` (capture b), and a leg still in ``CS_SOFT_EXECUTE``
+    from an earlier bridge does not look ready to the new originator."""
     now = core.now_us()
     ts = f"{now // 1_000_000}:{core.new_uuid()}:uuid_br:"
     for leg, other in ((a, b), (b, a)):
@@ -94,6 +105,8 @@ def start_uuid_bridge(core: Core, a: Leg, b: Leg, *, via: str = "uuid_bridge") -
         leg.ch.set_var("transfer_source", ts + other.uuid)
     lifecycle.link(a, b, "originatee")
     lifecycle.link(b, a, "originator")
+    for leg in (a, b):
+        lifecycle.request(leg, CS.CONSUME_MEDIA if leg.ch.state is CS.HIBERNATE else CS.HIBERNATE)
     a.ch.set_var("uuid_bridge", b.uuid)
     for leg, other in ((a, b), (b, a)):
         profile = leg.ch.profile

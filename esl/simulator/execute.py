@@ -271,7 +271,7 @@ def _api_on(core: Core, leg: Leg, variable: str) -> None:
 def _originator_side(core: Core, a: Leg, bridge: bridges.Bridge) -> None:
     b = bridge.b
     waited = 0.0
-    while b.ch.running_state is not CS.SOFT_EXECUTE and not b.hanging_up and waited < _BRIDGE_WAIT:
+    while not _reached(b, CS.SOFT_EXECUTE) and not b.hanging_up and waited < _BRIDGE_WAIT:
         core.sleep(0.02)
         waited += 0.02
     a.ch.set_var("uuid_bridge", None)
@@ -285,6 +285,12 @@ def _originator_side(core: Core, a: Leg, bridge: bridges.Bridge) -> None:
     _join(core, bridge)
     idle(core, a)
     _leave(core, a)
+
+
+def _reached(leg: Leg, cs: CS) -> bool:
+    """``switch_channel_wait_for_state``'s test: the leg runs the state it was asked
+    for (a leg left in ``cs`` by an earlier bridge but asked for another has not)."""
+    return leg.ch.state is cs and leg.ch.running_state is cs
 
 
 def _cancelled(core: Core, a: Leg) -> None:

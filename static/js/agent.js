@@ -4,7 +4,12 @@
 // /agent/api/state for the fresh picture, so buttons always reflect the call's real
 // state; every action returns that same picture. The one-second timer only redraws
 // clocks.
-import { api, connectSocket, escapeHtml, formatDuration, notify, t } from "/static/js/common.js";
+//
+// Two things wait for the agent beside the call: a preview contact of an outbound
+// campaign (pushed as `outbound.preview` to this agent only; dialled or skipped through
+// /campaigns/preview/*), and "not ready after this call" (Not ready pressed during a
+// call is queued by the server, shown on the state bar, pushed as `after_call`).
+import { api, callerName, connectSocket, escapeHtml, formatDuration, notify, t } from "/static/js/common.js";
 
 const $ = (id) => document.getElementById(id);
 const root = $("desktop");
@@ -13,7 +18,7 @@ const CRM_KEY = "cti.agent.crmAuto";
 const ON_A_CALL = new Set(["reserved", "on_call", "on_hold", "in_consult"]);
 
 const state = {
-  profile: null, agent: null, call: null, pop: null, offset: 0,
+  profile: null, agent: null, call: null, pop: null, offset: 0, preview: null, afterCall: null,
   colleagues: { agents: [], queues: [] }, vmStatus: "new", crmOpened: new Set(),
 };
 
@@ -57,11 +62,13 @@ async function load() {
   loadColleagues();
   loadVoicemail();
   loadRecent();
+  loadPreview();
 }
 
 function apply(picture) {
   if (picture.server_time) state.offset = picture.server_time - Date.now() / 1000;
   state.agent = picture.agent;
+  if ("after_call" in picture) state.afterCall = picture.after_call;
   const call = picture.call;
   if (call && call.screen_pop) state.pop = call.screen_pop;
   if (!call || (state.call && state.call.interaction_id !== call.interaction_id && !call.screen_pop)) {
@@ -127,12 +134,27 @@ socket.onAny((name, event) => {
   refresh();
 });
 socket.on("voicemail.created", () => loadVoicemail());
+socket.on("after_call", (payload) => {
+  state.afterCall = payload.after_call;
+  if (payload.refused) notify(`${t("ag_after_call_refused")} ${payload.refused}`, "error");
+  renderState();
+});
+socket.on("outbound.preview", (event) => {
+  if (event.agent_id !== agentId) return;
+  if (event.data.kind === "preview") {
+    showPreview({ campaign_id: event.data.campaign_id, name: event.data.display_name || event.data.name,
+                  script: event.data.script, contact: event.data.contact });
+  } else if (state.preview && state.preview.contact.id === event.data.contact_id) {
+    showPreview(null);
+    notify(t("ag_pv_withdrawn"));
+  }
+});
 
 function setLive(live) {
   const box = $("ag-live");
   box.dataset.live = String(live);
   box.textContent = live ? t("ag_live") : t("ag_reconnecting");
-  if (live) refresh();
+  if (live) { refresh(); loadPreview(); }
 }
 
 function basicPop(event) {
@@ -161,8 +183,15 @@ function renderState() {
   $("ag-reason").textContent = agent.reason && agent.state === "not_ready" ? `(${reasonLabel(agent.reason)})` : "";
   $("ag-phone").textContent = agent.extension || "";
   $("ag-available").disabled = !["not_ready", "wrap_up"].includes(agent.state);
-  $("ag-not-ready").disabled = !["available", "not_ready", "wrap_up"].includes(agent.state);
+  const onCall = ON_A_CALL.has(agent.state);
+  const notReady = $("ag-not-ready");
+  notReady.disabled = !(onCall || ["available", "not_ready", "wrap_up"].includes(agent.state));
+  notReady.textContent = onCall ? t("ag_after_call") : t("ag_go_not_ready");
   $("ag-logout").disabled = !["available", "not_ready", "wrap_up"].includes(agent.state);
+  const pending = state.afterCall;
+  $("ag-after-call").hidden = !pending;
+  $("ag-after-call-text").textContent = pending ? `${t("ag_after_call")} (${reasonLabel(pending.reason)})` : "";
+  $("ag-wrapup-save").textContent = pending ? t("ag_save_wrapup_not_ready") : t("ag_save_wrapup");
   tick();
 }
 
@@ -174,7 +203,8 @@ function reasonLabel(code) {
 function renderCall() {
   const call = state.call;
   const pop = state.pop;
-  $("ag-no-call").hidden = Boolean(call || pop);
+  renderPreview(call || pop ? null : state.preview);
+  $("ag-no-call").hidden = Boolean(call || pop || state.preview);
   $("ag-pop").hidden = !pop;
   if (pop) renderPop(pop);
   const controls = $("ag-controls");
@@ -186,7 +216,7 @@ function renderCall() {
 function renderPop(pop) {
   $("ag-direction").textContent = pop.direction === "outbound" ? t("ag_outgoing") : t("ag_incoming");
   $("ag-number").textContent = pop.number ?? "";
-  $("ag-name").textContent = pop.customer?.name || pop.caller_name || "";
+  $("ag-name").textContent = pop.customer?.name || callerName(pop.caller_name, pop.number);
   const flags = [];
   if (pop.vip) flags.push(`<span class="ag-flag vip">${escapeHtml(t("ag_vip"))}</span>`);
   if ((pop.caller_lists ?? []).includes("blacklist")) flags.push(`<span class="ag-flag blacklist">${escapeHtml(t("ag_blacklist"))}</span>`);
@@ -235,6 +265,63 @@ function renderHistory(history) {
 function playButtons(kind, ids) {
   return ids.map((id) => `<button type="button" data-play="${kind}" data-id="${escapeHtml(id)}">${escapeHtml(t("ag_play"))}</button>`).join(" ");
 }
+
+// --- preview dialling ----------------------------------------------------------------
+
+function renderPreview(offer) {
+  $("ag-preview").hidden = !offer;
+  if (!offer) return;
+  const contact = offer.contact;
+  $("ag-pv-campaign").textContent = offer.name ?? "";
+  $("ag-pv-number").textContent = contact.e164 ?? "";
+  $("ag-pv-name").textContent = callerName(contact.name, contact.e164);
+  const rows = [[t("ag_attempts"), contact.attempts ?? 0],
+    [t("ag_pv_last_outcome"), contact.last_outcome || t("ag_none")],
+    [t("ag_pv_local_time"), localTime(contact.timezone)],
+    ...Object.entries(contact.fields ?? {}).map(([k, v]) => [k, typeof v === "object" && v !== null ? JSON.stringify(v) : v])];
+  $("ag-pv-fields").innerHTML = rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("");
+  $("ag-pv-script").textContent = offer.script || t("ag_none");
+}
+
+function localTime(zone) {
+  if (!zone) return t("ag_none");
+  try {
+    const time = new Intl.DateTimeFormat(document.documentElement.lang, { timeZone: zone, hour: "2-digit", minute: "2-digit" }).format(new Date());
+    return `${time} (${zone})`;
+  } catch {
+    return zone;
+  }
+}
+
+function showPreview(offer) {
+  const fresh = offer && (!state.preview || state.preview.contact.id !== offer.contact.id);
+  state.preview = offer;
+  renderCall();
+  if (fresh && !state.call && !document.activeElement?.matches("input, textarea, select")) $("ag-pv-dial").focus();
+}
+
+async function loadPreview() {
+  try {
+    showPreview((await api("GET", "/campaigns/preview/data")).offer);
+  } catch (error) {
+    if (error.status !== 404) notify(explain(error), "error");
+  }
+}
+
+async function choosePreview(choice) {
+  const offer = state.preview;
+  if (!offer) return;
+  const done = await run(() => api("POST", `/campaigns/preview/${choice}`, { contact_id: offer.contact.id }));
+  if (done) {
+    if (state.preview === offer) showPreview(null);
+    notify(t(choice === "dial" ? "ag_pv_dialling" : "ag_pv_skipped"));
+    if (choice === "dial") refresh();
+  } else {
+    loadPreview();   // refused: the offer may have been taken back meanwhile
+  }
+}
+$("ag-pv-dial").addEventListener("click", () => choosePreview("dial"));
+$("ag-pv-skip").addEventListener("click", () => choosePreview("skip"));
 
 function renderControls(call) {
   const actions = call.actions ?? {};
@@ -306,7 +393,11 @@ $("ag-available").addEventListener("click", () => {
   if (state.agent?.state === "wrap_up") { $("ag-wrapup").requestSubmit(); return; }
   run(() => api("POST", "/agent/api/state", { state: "available" }));
 });
-$("ag-not-ready").addEventListener("click", () => run(() => api("POST", "/agent/api/state", { state: "not_ready", reason: $("ag-reason-code").value })));
+$("ag-not-ready").addEventListener("click", async () => {
+  const done = await run(() => api("POST", "/agent/api/state", { state: "not_ready", reason: $("ag-reason-code").value }));
+  if (done?.after_call && ON_A_CALL.has(done.agent?.state)) notify(t("ag_after_call_queued"));
+});
+$("ag-after-call-cancel").addEventListener("click", () => run(() => api("DELETE", "/agent/api/after-call")));
 $("ag-logout").addEventListener("click", () => run(() => api("POST", "/agent/api/state", { state: "logged_out" })));
 
 $("ag-controls").addEventListener("click", (event) => {

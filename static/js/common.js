@@ -57,3 +57,14 @@ export function notify(message, kind = "info") {
 export function escapeHtml(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
+
+/** The caller's name worth showing beside their number: "" when there is none or when
+ * it only repeats the number (switches often send the number as the name). */
+export function callerName(name, number) {
+  const text = String(name ?? "").trim();
+  if (!text) return "";
+  const digits = (value) => String(value ?? "").replace(/\D/g, "");
+  const onlyNumber = /^[\d\s+().-]+$/.test(text);
+  const [a, b] = [digits(text), digits(number)];
+  return onlyNumber && a && b && (a.endsWith(b) || b.endsWith(a)) ? "" : text;
+}

@@ -1,7 +1,7 @@
 // The supervisor wallboard: a snapshot on every (re)connect (`supervisor_hello`), then
 // the server's `wallboard.*` pushes; no polling. The one-second timer only redraws the
 // clocks (time in state, waits) from what the page already has.
-import { api, connectSocket, escapeHtml, formatDuration, notify, t } from "/static/js/common.js";
+import { api, callerName, connectSocket, escapeHtml, formatDuration, notify, t } from "/static/js/common.js";
 
 const root = document.getElementById("wallboard");
 const wall = root.dataset.wall === "true";
@@ -122,7 +122,7 @@ function callRow(c) {
     ? `${c.ringing_agents.map(agentName).join(", ")} (${t("sup_ringing")})` : agentName(c.agent_id);
   const supervisors = c.supervisors.map((s) => `${escapeHtml(s.extension)}: ${escapeHtml(t(`sup_mode_${s.mode}`))}`).join("<br>");
   return `<tr data-call="${escapeHtml(c.id)}" data-state="${escapeHtml(c.state)}">
-    <td>${escapeHtml(c.caller_name || "")} ${escapeHtml(c.caller_number)}</td>
+    <td>${escapeHtml([callerName(c.caller_name, c.caller_number), c.caller_number].filter(Boolean).join(" "))}</td>
     <td>${escapeHtml(t(`sup_call_${c.state}`))}</td>
     <td>${escapeHtml(state.queues.get(c.queue)?.display_name ?? c.queue)}</td>
     <td>${escapeHtml(agent)}</td>

@@ -66,15 +66,27 @@ RUN = {"agents": 4, "rate": 0.5, "duration": 40.0, "speed": 8.0, "talk": 12.0, "
 
 
 @pytest.mark.slow
-def test_event_socket_drops_and_a_database_restart_lose_nothing() -> None:
-    """Core, client and store under both faults, routed by the direct router (the
-    routing engine has its own fault tests; see test_resilience.py for it here)."""
-    summary = run_simulation({**RUN, "router": "direct", "kill_esl_every": 12.0, "restart_db_at": 15.0,
+@pytest.mark.parametrize("router", ["engine", "direct"])
+def test_event_socket_drops_and_a_database_restart_lose_nothing(router: str) -> None:
+    """Core, client, store and routing under both faults; the direct router tells a
+    routing problem from one of the core, the client or the store."""
+    summary = run_simulation({**RUN, "router": router, "kill_esl_every": 12.0, "restart_db_at": 15.0,
                               "db_down": 1.5})
     check_nothing_lost(summary)
     faults = summary["faults"]
     assert faults["esl_drops"] >= 2 and faults["reconnects"] >= 2 and faults["resyncs"] >= 3
     assert faults["db_restarts"] == 1 and summary["store"]["outages"] >= 1
+    if router == "engine":
+        assert faults["router"]["bridged"] == summary["calls"]["outcomes"]["answered"]
+
+
+@pytest.mark.slow
+def test_the_routing_engine_under_frequent_event_socket_drops() -> None:
+    """The store engineer's reproduction: a drop every 15 s while agents are rung."""
+    summary = run_simulation({"agents": 4, "duration": 60.0, "rate": 0.4, "talk": 15.0, "patience": 30.0,
+                              "kill_esl_every": 15.0, "seed": 2, "drain_timeout": 60.0})
+    check_nothing_lost(summary)
+    assert summary["faults"]["esl_drops"] >= 3 and summary["faults"]["router"]["errors"] == 0
 
 
 @pytest.mark.slow

@@ -50,12 +50,12 @@ class NaiveRouter:
                 continue
             in_queue = sorted(
                 (w for w in self.waiting.values() if w.call.queue == queue),
-                key=lambda w: (rules.aging_per_minute * w.call.enqueued_at / 60.0 - w.base, w.call.enqueued_at, w.seq),
+                key=lambda w: (rules.aging_per_minute * w.call.ranked_from / 60.0 - w.base, w.call.ranked_from, w.seq),
             )
             for waiting in in_queue:
                 if self._eligible(agent, waiting, rules, now):
-                    score = waiting.base + rules.aging_per_minute * (now - waiting.call.enqueued_at) / 60.0
-                    rank = (-score, tier, waiting.call.enqueued_at, waiting.seq)
+                    score = waiting.base + rules.aging_per_minute * (now - waiting.call.ranked_from) / 60.0
+                    rank = (-score, tier, waiting.call.ranked_from, waiting.seq)
                     if best is None or rank < best[0]:
                         best = (rank, waiting)
                     break

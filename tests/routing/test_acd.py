@@ -123,6 +123,17 @@ def test_aging_lets_old_low_priority_calls_overtake() -> None:
     assert assigned(r.on_agent_free(1, 201.0)) == ("low", (1,))
 
 
+def test_a_transferred_call_ranks_by_its_first_arrival_but_times_its_stay_from_entry() -> None:
+    r = router(q={"max_wait": 60, "overflow": "voicemail:queue:q"})
+    r.add_agent(agent(1, ["q"]))
+    r.on_call_queued(call("waiting", "q", 100.0), 100.0)
+    r.on_call_queued(call("transferred", "q", 110.0, arrived_at=20.0), 110.0)  # first queued at 20
+    assert [r.position(c) for c in ("transferred", "waiting")] == [1, 2]
+    # its max wait counts from its entry here (110), not from 20
+    assert [d.call_id for d in r.on_tick(165.0) if isinstance(d, Overflow)] == ["waiting"]
+    assert [d.call_id for d in r.on_tick(170.0) if isinstance(d, Overflow)] == ["transferred"]
+
+
 def test_vip_boost_adds_to_queue_default_priority() -> None:
     r = router(q={"priority": 10})
     r.add_agent(agent(1, ["q"]))

@@ -129,7 +129,9 @@ def test_router_matches_full_scan_and_keeps_exclusivity(data: st.DataObject, ops
             call_id = f"c{world.calls}"
             world.waiting.add(call_id)
             extra = {SKILLS[y % 2]: y % 5} if y % 3 == 0 and y % 5 else {}
-            handle([both("on_call_queued", call(call_id, names[x % len(names)], now, priority=(y % 4) or None, skills=extra), now)])
+            arrived = now - 60.0 * (y % 7) if y % 2 else None   # some were transferred in, keeping their wait
+            handle([both("on_call_queued", call(call_id, names[x % len(names)], now, priority=(y % 4) or None,
+                                                 skills=extra, arrived_at=arrived), now)])
         elif op == "answer" and ringing:
             call_id = ringing[x % len(ringing)]
             agents = sorted(world.ringing.pop(call_id))

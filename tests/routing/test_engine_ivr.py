@@ -89,8 +89,18 @@ def test_caller_walks_the_flow_and_is_bridged_to_the_skilled_agent(site: Stack) 
     assert record["digits"] == "1"
     assert record["flow_name"] == "main"
     assert _playbacks(site, leg)[:2] == ["welcome.wav", "main_menu.wav"]
-    steps = [e.data["node"] for e in site.events if e.type == "call.ivr_step" and e.interaction_id == iid]
-    assert steps == ["welcome", "menu", "sales"]
+    steps = [(e.data["kind"], e.data["node"], e.data.get("exit"), e.data["flow"])
+             for e in site.events if e.type == "call.ivr_step" and e.interaction_id == iid]
+    assert steps == [
+        ("node_entered", "welcome", None, "main"), ("node_left", "welcome", "next", "main"),
+        ("node_entered", "menu", None, "main"), ("node_left", "menu", "1", "main"),
+        ("node_entered", "sales", None, "main"), ("node_left", "sales", "service", "main"),
+    ]
+    left = [e.data for e in site.events if e.type == "call.ivr_step" and e.interaction_id == iid
+            and e.data["kind"] == "node_left"]
+    assert all(isinstance(d["seconds"], float) and d["seconds"] >= 0 for d in left)
+    assert [d["digits"] for d in left] == ["", "1", ""]
+    assert record["ivr_path"][1]["exit"] == "1" and record["ivr_path"][1]["digits"] == "1"
     offered = site.wait_event("call.offered", interaction_id=iid)
     assert offered.data["screen_pop"]["ivr_path"] == ["welcome", "menu", "sales"]
 

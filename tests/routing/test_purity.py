@@ -17,7 +17,8 @@ FORBIDDEN = {"gevent", "socket", "psycopg2", "psycogreen", "flask", "flask_socke
              "requests", "urllib.request", "http", "subprocess", "threading", "asyncio", "time", "logging", "cti", "esl"}
 #: The routing engine's modules (routing/engine.py and what it is made of).
 SHELL = {"engine", "engine_api", "arrivals", "agent_feed", "ivr_runner", "queue_runner", "offers", "callbacks",
-         "sessions", "site", "persistence", "lanes", "clock", "queue_figures"}
+         "callback_schedule", "sessions", "site", "persistence", "lanes", "clock", "queue_figures", "recovery",
+         "queue_transfer"}
 
 
 @pytest.mark.parametrize("path", sorted(p for p in ROUTING.glob("*.py") if p.stem not in SHELL), ids=lambda p: p.name)

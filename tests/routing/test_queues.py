@@ -26,6 +26,10 @@ def test_defaults() -> None:
     assert rules.voicemail_box == "queue:sales"
     assert rules.rona_not_ready is True
     assert rules.overflow is None and rules.max_wait is None and rules.sticky is None
+    assert rules.transfers_keep_wait is True
+    assert parse_queue_rules("sales", {"transfers_keep_wait": False}).transfers_keep_wait is False
+    with pytest.raises(QueueConfigError, match="transfers_keep_wait.*true or false"):
+        parse_queue_rules("sales", {"transfers_keep_wait": "yes"})
 
 
 def test_full_settings() -> None:

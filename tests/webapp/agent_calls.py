@@ -7,9 +7,12 @@ engine is part of the services.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from cti.call_control import CallControl
 from esl.simulator.endpoints import CustomerProfile
@@ -81,3 +84,31 @@ def end(stack: Stack, interaction_id: str) -> None:
     if ix.customer_leg:
         stack.switch.hangup(ix.customer_leg)
     stack.wait_event("call.ended", interaction_id=interaction_id)
+
+
+#: What the preview campaigns of the agent tests tell the agent to say.
+PREVIEW_SCRIPT = "您好，这里是呼叫中心。Hello, this is the renewals team."
+
+
+def preview_campaign(stack: Stack, numbers: tuple[str, ...], queue: str = "vip", zone: str = "Asia/Shanghai") -> int:
+    """A running preview campaign of ``queue`` over ``numbers`` (contacts named and with
+    custom fields), its calling window open now in the contacts' ``zone``."""
+    from outbound.campaign_states import CampaignEvent
+
+    local = datetime.now(ZoneInfo(zone))
+    window = {"start": (local - timedelta(hours=3)).strftime("%H:%M"), "end": (local + timedelta(hours=3)).strftime("%H:%M")}
+    settings = {"timezone": zone, "window": window, "ring_seconds": 15, "script": PREVIEW_SCRIPT}
+    row = stack.db.fetchone(
+        "INSERT INTO outbound_campaigns (name, display_name, mode, queue_name, caller_id_number, settings) "
+        "VALUES (%s, 'Renewals 续约', 'preview', %s, '+442071234567', %s::jsonb) RETURNING id",
+        (f"renewals-{queue}-{numbers[0][-4:]}", queue, json.dumps(settings)))
+    assert row is not None
+    listed = stack.db.fetchone(
+        "INSERT INTO outbound_contact_lists (name, campaign_id) VALUES ('renewals', %s) RETURNING id", (row["id"],))
+    assert listed is not None
+    for n, number in enumerate(numbers):
+        stack.db.execute(
+            "INSERT INTO outbound_contacts (list_id, e164, name, timezone, fields) VALUES (%s, %s, %s, %s, %s)",
+            (listed["id"], number, f"客户 {n}", zone, json.dumps({"plan": "gold", "renewal": f"2027-0{n + 1}-01"})))
+    stack.services.dialer.control(int(row["id"]), CampaignEvent.START, actor="test")
+    return int(row["id"])

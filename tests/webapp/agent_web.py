@@ -56,3 +56,18 @@ def socket_for(socketio: SocketIO, app: Flask, browser: Browser):
 def received(sock, name: str | None = None) -> list[dict[str, Any]]:
     """Messages received since the last call (optionally only those named ``name``)."""
     return [m for m in sock.get_received() if name is None or m["name"] == name]
+
+
+class Inbox:
+    """Everything a Socket.IO test client received (get_received() empties its queue)."""
+
+    def __init__(self, sock) -> None:
+        self.sock = sock
+        self.messages: list[dict] = []
+
+    def all(self) -> list[dict]:
+        self.messages += self.sock.get_received()
+        return self.messages
+
+    def named(self, name: str) -> list[dict]:
+        return [m["args"][0] for m in self.all() if m["name"] == name]

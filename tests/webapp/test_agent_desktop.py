@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.webapp.agent_calls import CUSTOMERS, KNOWN_CUSTOMER, agent_state, end, fast_stack, ready
-from tests.webapp.agent_web import sign_in, socket_for
+from tests.webapp.agent_web import Inbox, sign_in, socket_for
 from webapp import create_app
 
 pytestmark = pytest.mark.slow
@@ -103,21 +103,6 @@ def test_pushes_reach_only_those_allowed(web, stack) -> None:
     assert about_the_call(socks["super_a"]) == [], "nor a supervisor of other queues and teams"
     seen_by_b = {m["name"] for m in about_the_call(socks["super_b"])}
     assert {"call.offered", "agent.state_changed"} <= seen_by_b
-
-
-class Inbox:
-    """Everything a Socket.IO test client received (get_received() empties its queue)."""
-
-    def __init__(self, sock) -> None:
-        self.sock = sock
-        self.messages: list[dict] = []
-
-    def all(self) -> list[dict]:
-        self.messages += self.sock.get_received()
-        return self.messages
-
-    def named(self, name: str) -> list[dict]:
-        return [m["args"][0] for m in self.all() if m["name"] == name]
 
 
 def test_screen_pop_shows_the_customer(web, stack) -> None:

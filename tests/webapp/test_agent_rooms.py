@@ -1,5 +1,6 @@
 """The room contract (webapp/rooms.py): which users join which rooms, which rooms see
-which domain event, and the masking of secret IVR digits."""
+which domain event (a preview offer: its agent only), and the masking of secret IVR
+digits."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from webapp.rooms import (
     CAMPAIGNS,
     EVERYONE,
     MASK,
+    PREVIEW_KINDS,
+    PREVIEW_PUSH,
     SITE,
     CallAudience,
     Directory,
     masked,
+    push_name,
     rooms_for,
     rooms_of_user,
 )
@@ -99,6 +103,22 @@ def test_voicemail_goes_to_its_box(box, expected) -> None:
 def test_campaign_and_system_events() -> None:
     assert rooms_for(event("campaign.changed", data={}), DIRECTORY, CallAudience()) == {SITE, CAMPAIGNS}
     assert rooms_for(event("system.resynced", data={}), DIRECTORY, CallAudience()) == {SITE, EVERYONE}
+    stats = event("campaign.changed", queue="sales", data={"kind": "stats"})
+    assert rooms_for(stats, DIRECTORY, CallAudience()) == {SITE, CAMPAIGNS, "queue:sales"}
+    assert push_name(stats) == "campaign.changed"
+
+
+@pytest.mark.parametrize("kind", sorted(PREVIEW_KINDS))
+def test_a_preview_offer_goes_to_its_agent_only(kind: str) -> None:
+    offer = event("campaign.changed", agent_id=7, queue="sales", data={"kind": kind, "campaign_id": 1})
+    assert rooms_for(offer, DIRECTORY, CallAudience()) == {"agent:7"}
+    assert push_name(offer) == PREVIEW_PUSH
+
+
+@given(st.sampled_from(sorted(PREVIEW_KINDS)), st.integers(1, 10**6), st.sampled_from([None, "sales", "vip"]))
+def test_no_manager_admin_or_other_agent_ever_sees_a_preview_offer(kind: str, agent: int, queue: str | None) -> None:
+    offer = event("campaign.changed", agent_id=agent, queue=queue, data={"kind": kind})
+    assert rooms_for(offer, DIRECTORY, CallAudience()) == {f"agent:{agent}"}
 
 
 @given(st.lists(st.tuples(st.sampled_from(["call.offered", "call.answered", "call.held", "call.offer_failed",

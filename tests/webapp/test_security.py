@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 #: Routes anyone may use: signing in, probes, static files, the language switch (which
 #: only sets a session preference) and the token API's own description (OpenAPI).
 PUBLIC = {"auth.login", "ops.healthz", "ops.readyz", "static", "vendor", "i18n.switch",
-          "api.openapi_document"}
+          "api.openapi_document", "favicon"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
