@@ -27,10 +27,8 @@ Results go to stdout and to this script's section of ``bench/RESULTS.md``.
 from __future__ import annotations
 
 import argparse
-import datetime
 import heapq
 import math
-import platform
 import random
 import sys
 import time
@@ -39,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import harness  # noqa: E402
 from outbound.pacing import (  # noqa: E402
     AgentPhase,
     AgentView,
@@ -51,9 +50,6 @@ from outbound.pacing import (  # noqa: E402
     PacingState,
 )
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-SECTION = "## Outbound dialer pacing (bench/dialer.py)"
-BEGIN, END = "<!-- dialer:begin -->", "<!-- dialer:end -->"
 TARGET_AGENTS, TARGET_OCCUPANCY, ABANDON_LIMIT = 20, 0.85, 0.03
 WRAPUP = 10.0
 RING_TIMEOUT = 20.0
@@ -258,21 +254,8 @@ def table(rows: list[tuple[Result, Result]], hours: float, seed: int) -> str:
             lines += ["", f"Target ({TARGET_AGENTS} agents: predictive occupancy >= {TARGET_OCCUPANCY:.0%} with "
                           f"abandon rate <= {ABANDON_LIMIT:.0%}): **{'MET' if met else 'MISSED'}**."]
     cpu = sum(r.cpu_seconds for pair in rows for r in pair)
-    lines += ["", f"Simulation CPU time for all runs: {cpu:.1f} s on {platform.python_implementation()} "
-                  f"{platform.python_version()}, run {datetime.date.today().isoformat()}."]
+    lines += ["", f"Simulation CPU time for all runs: {cpu:.1f} s; {harness.machine()}."]
     return "\n".join(lines)
-
-
-def write_results(body: str) -> None:
-    """Replace this script's section of RESULTS.md (between its markers), or append it."""
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    section = f"{BEGIN}\n{SECTION}\n\n{body}\n{END}"
-    start, end = text.find(BEGIN), text.find(END)
-    if start >= 0 and end > start:
-        text = text[:start] + section + text[end + len(END):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -286,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
     body = table(rows, args.hours, args.seed)
     print(body)
     if not args.no_write:
-        write_results(body + "\n\n" + _model_note())
+        harness.write_section("dialer", "Outbound dialer pacing (bench/dialer.py)", body + "\n\n" + _model_note())
 
 
 def _model_note() -> str:

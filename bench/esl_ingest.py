@@ -46,13 +46,10 @@ Results go to stdout and to this script's section of ``bench/RESULTS.md``.
 from __future__ import annotations
 
 import argparse
-import datetime
 import gc
 import io
 import json
 import logging
-import os
-import platform
 import statistics
 import sys
 import time
@@ -69,6 +66,7 @@ import gevent.server  # noqa: E402
 import orjson  # noqa: E402
 from greenswitch.esl import ESLProtocol  # noqa: E402
 
+from bench import harness  # noqa: E402
 from cti.config import ESLNode  # noqa: E402
 from esl.client import ESLClient  # noqa: E402
 from esl.events import Event  # noqa: E402
@@ -83,8 +81,6 @@ from esl.protocol import (  # noqa: E402
 )
 from tests.captures import SCENARIOS, load_capture  # noqa: E402
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-SECTION = "## ESL ingest (bench/esl_ingest.py)"
 CHUNK = 65536
 SLOW_EVENTS = 5000
 SLOW_WAIT = 0.0002
@@ -340,8 +336,7 @@ def measure(total: int, repeat: int) -> tuple[str, dict[str, float]]:
         return f"| {label} | {median[name]:,.0f} | {best[name]:,.0f} | {1e6 / median[name]:.1f} |"
 
     lines = [
-        f"- machine: {os.cpu_count()} CPUs (`nproc`, shared with other work), Python "
-        f"{platform.python_version()}, {datetime.date.today().isoformat()}",
+        f"- machine: {harness.machine()} (shared with other work)",
         f"- stream: {total} real CHANNEL_* events from the captures, mean JSON body {size:.0f} bytes, "
         f"read {CHUNK // 1024} KB at a time",
         "",
@@ -387,15 +382,6 @@ def _frames(wire: bytes) -> list[Frame]:
     return frames
 
 
-def write_results(body: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    start = text.find(SECTION)
-    if start >= 0:
-        following = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + (text[following + 1 :] if following >= 0 else "")
-    RESULTS.write_text(text.rstrip("\n") + f"\n\n{SECTION}\n\n{body}\n", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--events", type=int, default=5000, help="events per run of each path")
@@ -411,7 +397,7 @@ def main(argv: list[str] | None = None) -> None:
         print("FAIL: events were dropped within the queue bound", file=sys.stderr)
         sys.exit(1)
     if not args.no_write:
-        write_results(body)
+        harness.write_section("esl_ingest", "ESL ingest (bench/esl_ingest.py)", body)
 
 
 if __name__ == "__main__":

@@ -35,10 +35,6 @@ Results go to stdout and to this script's section of ``bench/RESULTS.md``.
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,43 +51,16 @@ monkey.patch_all()
 
 import gevent  # noqa: E402
 
+from bench import harness  # noqa: E402
 from cti.db import make_psycopg2_cooperative  # noqa: E402
 
 make_psycopg2_cooperative()
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-BEGIN, END = "<!-- overload:begin -->", "<!-- overload:end -->"
 PASSWORD = "bench-overload"
 DID = "5550188"
-FIRST_EXTENSION = 7000
 #: mod_callcenter on a real switch (the brief's measurement): rate -> (connected, offered).
 REFERENCE = {5: (150, 150), 10: (217, 300), 15: (137, 450), 20: (18, 600)}
 BUSY = {"reserved", "on_call", "on_hold", "in_consult"}
-
-
-class Child:
-    """The switch process: talks in lines on stdin/stdout."""
-
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, __file__, *args], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, bufsize=1)
-
-    def line(self) -> str:
-        assert self.proc.stdout is not None
-        return self.proc.stdout.readline().strip()
-
-    def send(self, line: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 def switch_child(args: argparse.Namespace) -> None:
@@ -100,18 +69,10 @@ def switch_child(args: argparse.Namespace) -> None:
     from esl.simulator import CallerBehaviour, FakeSwitch
 
     switch = FakeSwitch(password=PASSWORD, speed=args.speed, seed=args.seed, vanilla_directory=False)
-    switch.start()
-    print(f"port {switch.port}", flush=True)
-    threads = gevent.get_hub().threadpool
-    while True:
-        line = threads.apply(sys.stdin.readline)
-        if not line:
-            break
-        words = line.split()
+    harness.announce(switch)
+    for words in harness.commands():
         if words[0] == "phones":
-            for n in range(int(words[1])):
-                switch.register_phone(str(FIRST_EXTENSION + n), answer_after=float(words[2]))
-            print("ok", flush=True)
+            harness.register_phones(switch, int(words[1]), lambda ring=float(words[2]): ring)
         elif words[0] == "go":
             rate, window, patience, talk, tag = float(words[1]), float(words[2]), float(words[3]), float(words[4]), int(words[5])
             behaviour = CallerBehaviour(patience=patience, talk_time=talk)
@@ -126,9 +87,6 @@ def switch_child(args: argparse.Namespace) -> None:
 
 
 def site(agents: int, max_length: int) -> dict[str, Any]:
-    from cti.users import hash_password
-
-    password_hash = hash_password("bench-agents-never-sign-in")
     return {
         "queues": [{
             "name": "overload", "strategy": "longest_idle", "ring_timeout": 5, "wrapup": 0, "max_wait": 5,
@@ -140,8 +98,7 @@ def site(agents: int, max_length: int) -> dict[str, Any]:
             {"name": "busy", "start": "sorry", "nodes": {"sorry": {"type": "hangup", "prompt": "all_busy.wav"}}},
         ],
         "dids": [{"number": DID, "flow": "overload"}],
-        "agents": [{"username": f"ovl{n}", "password_hash": password_hash, "code": str(FIRST_EXTENSION + n),
-                    "extension": str(FIRST_EXTENSION + n), "queues": ["overload"]} for n in range(agents)],
+        "agents": harness.agents("ovl", agents, "overload"),
     }
 
 
@@ -193,39 +150,31 @@ def occupancy(tally: Tally, agents: list[int], start: float, end: float) -> floa
 
 
 def run(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
-    from cti.config import load_settings
     from cti.embedded_pg import EmbeddedPostgres
     from cti.provision import provision
     from cti.services import build_services
 
     pg = EmbeddedPostgres(workdir)
     url = pg.start()
-    switch = Child("--switch-child", "--speed", str(args.speed), "--seed", str(args.seed))
-    port = int(switch.line().split()[1])
-    settings = load_settings({
-        "CTI_DATA_DIR": str(workdir / "data"), "CTI_DATABASE_URL": url, "CTI_HTTP": "127.0.0.1:0",
-        "CTI_ESL": f"esl://fs1:{PASSWORD}@127.0.0.1:{port}", "CTI_LOG_LEVEL": "WARNING",
-        "CTI_ROUTING_SPEED": str(args.speed),
-    })
-    services = build_services(settings)
+    switch = harness.Child(__file__, "--switch-child", "--speed", str(args.speed), "--seed", str(args.seed))
+    services = build_services(harness.site_settings(workdir / "data", url, PASSWORD, switch.port(),
+                                                    CTI_ROUTING_SPEED=str(args.speed)))
     tally = Tally()
     rows = []
     try:
         provision(services.db, site(args.agents, args.max_length))
-        switch.send(f"phones {args.agents} {args.ring}")
-        assert switch.line() == "ok"
+        switch.ask(f"phones {args.agents} {args.ring}")
         services.bus.subscribe("*", tally)
         services.start()
         assert services.core.switches.wait_connected(30), "no connection to the simulated switch"
         clock = services.routing.clock
-        agent_ids = [int(r["id"]) for r in services.db.fetchall("SELECT id FROM agents ORDER BY id")]
-        for row in services.db.fetchall("SELECT id, default_extension FROM agents ORDER BY id"):
-            services.core.command(services.core.state.agent_login, row["id"], row["default_extension"],
-                                  now=clock.now(), ready=True)
+        agents = harness.agent_rows(services.db)
+        agent_ids = [int(r["id"]) for r in agents]
+        harness.log_in(services.core, agents, clock.now())
         for tag, rate in enumerate(args.rates, start=1):
             offered = int(rate * args.window)
-            switch.send(f"go {rate} {args.window} {args.patience} {args.talk} {tag}")
-            assert switch.line() == "done"
+            switch.ask(f"go {rate} {args.window} {args.patience} {args.talk} {tag}", "done",
+                       timeout=args.window / args.speed + 300)
             deadline = time.monotonic() + (args.patience + args.talk + 30) / args.speed + 30
             while time.monotonic() < deadline:
                 mine = [iid for iid, t in tally.tag_of.items() if t == tag]
@@ -256,12 +205,11 @@ def step_row(tally: Tally, tag: int, rate: float, offered: int, agents: list[int
 
 
 def report(args: argparse.Namespace, rows: list[dict[str, Any]], seconds: float) -> str:
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     lines = [
         f"`bench/overload.py --agents {args.agents} --ring {args.ring} --patience {args.patience} --talk {args.talk} "
         f"--window {args.window} --max-length {args.max_length} --speed {args.speed} --seed {args.seed}`, "
-        f"{datetime.date.today()}, Python {platform.python_version()}; switch and middleware in two processes on a "
-        f"2-core machine shared with other work (load average at the end {load}); {seconds:.0f} s.",
+        f"{harness.machine()}; switch and middleware in two processes on a machine shared with other work "
+        f"(load average at the end {harness.load_average()}); {seconds:.0f} s.",
         "",
         "| rate /s | overload | offered | connected | connected in window | abandoned | overflowed | occupancy | "
         "can carry | connected / can carry | mod_callcenter connected |",
@@ -293,17 +241,6 @@ def report(args: argparse.Namespace, rows: list[dict[str, Any]], seconds: float)
     return "\n".join(lines)
 
 
-def write_results(text: str) -> None:
-    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    block = f"{BEGIN}\n## Overload (bench/overload.py)\n\n{text}\n{END}"
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head + block + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(current, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--agents", type=int, default=18)
@@ -327,7 +264,7 @@ def main(argv: list[str] | None = None) -> None:
     text = report(args, rows, time.monotonic() - started)
     print(text)
     if not args.no_write:
-        write_results(text)
+        harness.write_section("overload", "Overload (bench/overload.py)", text)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import harness  # noqa: E402
 from cti.db import Database  # noqa: E402
 from cti.embedded_pg import EmbeddedPostgres  # noqa: E402
 from cti.migrations import migrate  # noqa: E402
@@ -51,8 +52,6 @@ TZ = "Europe/Paris"
 FIRST_DAY = pd.Timestamp("2026-01-05", tz=TZ)
 QUEUES = [f"queue{n:02d}" for n in range(10)]
 CHUNK = 200_000
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-BEGIN, END = "<!-- reports:begin -->", "<!-- reports:end -->"
 
 
 def _ids(numbers: np.ndarray) -> np.ndarray:
@@ -180,17 +179,6 @@ def timed(label: str, action: Callable[[], T]) -> tuple[float, T]:
     return spent, result
 
 
-def write_results(text: str) -> None:
-    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nEach section is written by its bench script.\n"
-    section = f"{BEGIN}\n{text.rstrip()}\n{END}"
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        current = head + section + rest.split(END, 1)[1]
-    else:
-        current = current.rstrip() + "\n\n" + section + "\n"
-    RESULTS.write_text(current)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="interactions to generate (10000000 if time allows)")
@@ -223,10 +211,9 @@ def main() -> None:
     verdict = "meets" if report_s < 3 and ratio >= 20 else "MISSES"
     print(f"loop / report = {ratio:.1f}x  raw / report = {raw_s / report_s:.1f}x  ({verdict} the target: < 3 s and >= 20x)")
     print(f"rows out: {len(frame):,}  visits: {visits:,}  slots: {slots:,}  peak RSS {peak_mb:,.0f} MB")
-    write_results(f"""## Reports (bench/reports.py)
-
+    harness.write_section("reports", "Reports (bench/reports.py)", f"""
 {args.rows:,} interactions ({visits:,} queue visits, 5% transferred to a second queue) over {args.days} days,
-{len(QUEUES)} queues, zone {TZ}; 2-core machine, embedded PostgreSQL; run {datetime.now():%Y-%m-%d}.
+{len(QUEUES)} queues, zone {TZ}; {harness.machine()}, embedded PostgreSQL.
 Report: `inbound_summary`, 30-minute intervals by queue over the whole range ({len(frame):,} rows).
 
 | step | seconds |

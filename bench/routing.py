@@ -14,7 +14,7 @@ asserted identical, so both do the same work):
   agents come back. Decisions: on_call_queued and on_agent_free.
 
 Prints p50/p99/max per decision for both and the ratio naive/indexed measured in the
-same run, and records them in bench/RESULTS.md (section "routing").
+same run, and records them in this script's section of bench/RESULTS.md.
 
 Then the same decision through the whole routing engine (``routing/engine.py``): the
 real services (live core, store, engine) on an embedded PostgreSQL, connected over TCP
@@ -34,8 +34,6 @@ Run: ``.venv/bin/python bench/routing.py [--events N] [--seed S] [--engine-secon
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import re
 import statistics
@@ -43,12 +41,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from gevent import monkey  # noqa: E402
 
@@ -57,6 +53,7 @@ monkey.patch_all()
 import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 
+from bench import harness  # noqa: E402
 from cti.db import make_psycopg2_cooperative  # noqa: E402
 from routing.acd import Router  # noqa: E402
 from routing.agent_index import Agent  # noqa: E402
@@ -183,34 +180,18 @@ def idle_agents(rules: dict[str, QueueRules], agents: list[Agent], events: int, 
     return pair
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def summarize(name: str, pair: Pair) -> list[str]:
     ours, theirs = pair.times["indexed"], pair.times["naive"]
     rows = []
     for label, values in (("indexed", ours), ("naive full scan", theirs)):
         rows.append(
             f"| {name} | {label} | {len(values)} | {statistics.median(values):.3f} | "
-            f"{percentile(values, 0.99):.3f} | {max(values):.3f} |"
+            f"{harness.percentile(values, 0.99):.3f} | {max(values):.3f} |"
         )
     ratio_p50 = statistics.median(theirs) / statistics.median(ours)
-    ratio_p99 = percentile(theirs, 0.99) / percentile(ours, 0.99)
+    ratio_p99 = harness.percentile(theirs, 0.99) / harness.percentile(ours, 0.99)
     rows.append(f"| {name} | naive / indexed | | {ratio_p50:.1f}x | {ratio_p99:.1f}x | |")
     return rows
-
-
-def write_results(lines: list[str]) -> None:
-    path = ROOT / "bench" / "RESULTS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n\nEach script replaces its own section.\n"
-    start = text.find("\n## routing\n")
-    if start != -1:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + (text[end:] if end != -1 else "\n")
-    section = "\n".join(["", "## routing", "", *lines, ""])
-    path.write_text(text.rstrip("\n") + "\n" + section, encoding="utf-8")
 
 
 # -- the whole engine ---------------------------------------------------------------------
@@ -240,16 +221,10 @@ def switch_child(agents: int, seed: int) -> None:
     sim_server._COMMANDS["bgapi"] = spy
     switch = FakeSwitch(password=ENGINE_PASSWORD, seed=seed, vanilla_directory=False)
     for n in range(agents):
-        switch.register_phone(str(7000 + n), answer_after=ENGINE_RING)
-    switch.start()
-    print(f"port {switch.port}", flush=True)
-    threads = gevent.get_hub().threadpool
+        switch.register_phone(str(harness.FIRST_EXTENSION + n), answer_after=ENGINE_RING)
+    harness.announce(switch)
     calls = 0
-    while True:
-        line = threads.apply(sys.stdin.readline)
-        if not line:
-            break
-        _go, rate, seconds = line.split()
+    for _go, rate, seconds in harness.commands():
         for _ in range(int(float(rate) * float(seconds))):
             calls += 1
             switch.place_inbound_call(did=ENGINE_DID, caller_number=f"+1555{calls:07d}",
@@ -260,23 +235,16 @@ def switch_child(agents: int, seed: int) -> None:
 
 
 def _engine_site(agents: int) -> dict[str, Any]:
-    from cti.users import hash_password
-
-    password_hash = hash_password("bench-agents-never-sign-in")
     return {
         "queues": [{"name": "bench", "wrapup": 0, "ring_timeout": 20}],
         "flows": [{"name": "bench", "start": "q", "nodes": {"q": {"type": "queue", "queue": "bench"}}}],
         "dids": [{"number": ENGINE_DID, "flow": "bench"}],
-        "agents": [{"username": f"bench{n}", "password_hash": password_hash, "code": str(7000 + n),
-                    "extension": str(7000 + n), "queues": ["bench"]} for n in range(agents)],
+        "agents": harness.agents("bench", agents, "bench"),
     }
 
 
 def engine_latency(agents: int, seconds: float, seed: int) -> dict[str, Any]:
     """Run the engine under a steady backlog (see the module docstring)."""
-    import subprocess
-
-    from cti.config import load_settings
     from cti.embedded_pg import EmbeddedPostgres
     from cti.provision import provision
     from cti.services import build_services
@@ -284,16 +252,13 @@ def engine_latency(agents: int, seconds: float, seed: int) -> dict[str, Any]:
     freed: dict[int, float] = {}
     offers: list[float] = []
     rtt: list[float] = []
-    child = subprocess.Popen([sys.executable, __file__, "--switch-child", "--engine-agents", str(agents),
-                              "--seed", str(seed)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                             bufsize=1)
-    assert child.stdin is not None and child.stdout is not None
-    port = int(child.stdout.readline().split()[1])
+    child = harness.Child(__file__, "--switch-child", "--engine-agents", str(agents), "--seed", str(seed))
+    port = child.port()
     done = gevent.event.Event()
 
     def read_child() -> None:
-        assert child.stdout is not None
-        for line in child.stdout:
+        assert child.proc.stdout is not None
+        for line in child.proc.stdout:
             words = line.split()
             if words[0] == "originate":
                 started = freed.pop(int(words[1]), None)
@@ -310,23 +275,16 @@ def engine_latency(agents: int, seconds: float, seed: int) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="bench-routing-"))
     pg = EmbeddedPostgres(workdir)
     url = pg.start()
-    settings = load_settings({
-        "CTI_DATA_DIR": str(workdir / "data"), "CTI_DATABASE_URL": url, "CTI_HTTP": "127.0.0.1:0",
-        "CTI_ESL": f"esl://fs1:{ENGINE_PASSWORD}@127.0.0.1:{port}", "CTI_LOG_LEVEL": "WARNING",
-    })
-    services = build_services(settings)
+    services = build_services(harness.site_settings(workdir / "data", url, ENGINE_PASSWORD, port))
     try:
         provision(services.db, _engine_site(agents))
         services.bus.subscribe("agent.state_changed", on_state)
         services.start()
         assert services.core.switches.wait_connected(30), "no connection to the simulated switch"
         reader = gevent.spawn(read_child)
-        for row in services.db.fetchall("SELECT id, default_extension FROM agents ORDER BY id"):
-            services.core.command(services.core.state.agent_login, row["id"], row["default_extension"],
-                                  now=time.time(), ready=True)
+        harness.log_in(services.core, harness.agent_rows(services.db), time.time())
         capacity = agents / (ENGINE_TALK + ENGINE_RING)
-        child.stdin.write(f"go {capacity * 1.2} {seconds}\n")
-        child.stdin.flush()
+        child.send(f"go {capacity * 1.2} {seconds}")
         client = services.core.switches["fs1"]
         while not done.is_set():
             started = time.monotonic()
@@ -336,29 +294,27 @@ def engine_latency(agents: int, seconds: float, seed: int) -> dict[str, Any]:
         reader.kill()
         return {"offers": offers, "rtt": rtt, "engine": services.routing.latency.summary_ms(),
                 "events": services.core.stats.events, "calls": int(capacity * 1.2 * seconds),
-                "load": os.getloadavg()}
+                "load": harness.load_average()}
     finally:
         services.stop()
-        child.stdin.close()
-        child.wait(timeout=30)
+        child.close()
         pg.close()
 
 
 def _ms(values: list[float], q: float) -> float:
-    return round(percentile(values, q) * 1000, 3) if values else float("nan")
+    return round(harness.percentile(values, q) * 1000, 3) if values else float("nan")
 
 
 def engine_rows(agents: int, seconds: float, seed: int) -> list[str]:
     result = engine_latency(agents, seconds, seed)
     offers, rtt = result["offers"], result["rtt"]
-    ratio = percentile(offers, 0.99) / percentile(rtt, 0.99) if offers and rtt else float("nan")
-    target = "MET" if offers and percentile(offers, 0.99) < 0.020 else "NOT MET"
-    load = " ".join(f"{x:.2f}" for x in result["load"])
+    ratio = harness.percentile(offers, 0.99) / harness.percentile(rtt, 0.99) if offers and rtt else float("nan")
+    target = "MET" if offers and harness.percentile(offers, 0.99) < 0.020 else "NOT MET"
     return [
         "",
         f"Through the engine: {agents} agents on one queue, callers arriving at 1.2x what they can take for "
         f"{seconds:.0f} s ({result['calls']} calls, {result['events']} channel events); the switch in its own "
-        f"process; load average at the end {load} (2 cores shared with other work).",
+        f"process; load average at the end {result['load']} (cores shared with other work).",
         "",
         "| measurement | samples | p50 ms | p99 ms | max ms |",
         "|---|---|---|---|---|",
@@ -391,8 +347,8 @@ def main() -> None:
     rows += summarize("backlog (500 waiting, agents freeing)", backlog(rules, agents, args.events, rng))
     rows += summarize("idle agents (calls arriving)", idle_agents(rules, agents, args.events, rng))
     header = [
-        f"`bench/routing.py --events {args.events} --seed {args.seed}`, {datetime.now(UTC):%Y-%m-%d}, "
-        f"Python {platform.python_version()}, {AGENTS} agents in 3 of {QUEUES} queues each, {WAITING} waiting calls.",
+        f"`bench/routing.py --events {args.events} --seed {args.seed}`, {harness.machine()}, "
+        f"{AGENTS} agents in 3 of {QUEUES} queues each, {WAITING} waiting calls.",
         "Both routers get the same events and must return identical decisions; each decision is timed alone.",
         "",
     ]
@@ -400,7 +356,7 @@ def main() -> None:
         rows += engine_rows(args.engine_agents, args.engine_seconds, args.seed)
     print("\n".join(header + rows))
     if not args.no_write:
-        write_results(header + rows)
+        harness.write_section("routing", "Routing (bench/routing.py)", "\n".join(header + rows))
 
 
 if __name__ == "__main__":

@@ -27,12 +27,9 @@ Results go to stdout and to this script's section of ``bench/RESULTS.md``.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,57 +45,17 @@ monkey.patch_all()
 import gevent  # noqa: E402
 import gevent.pool  # noqa: E402
 
+from bench import harness  # noqa: E402
 from cti.db import make_psycopg2_cooperative  # noqa: E402
 
 make_psycopg2_cooperative()
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-BEGIN, END = "<!-- screen_pop:begin -->", "<!-- screen_pop:end -->"
 PASSWORD = "bench-screen-pop"
-FIRST_EXTENSION = 7000
 DID = "5550199"
 
 
 def progress(message: str) -> None:
     print(f"[screen_pop {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def percentiles(values: list[float]) -> dict[str, float]:
-    if not values:
-        return {"n": 0, "p50_ms": float("nan"), "p95_ms": float("nan"), "p99_ms": float("nan"), "max_ms": float("nan")}
-    ordered = sorted(values)
-
-    def at(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
-
-    return {"n": len(ordered), "p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99),
-            "max_ms": round(ordered[-1] * 1000, 2)}
-
-
-class Child:
-    """A child process of this script that talks in lines on stdin/stdout."""
-
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, __file__, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     text=True, bufsize=1)
-
-    def line(self, timeout: float = 300.0) -> str:
-        assert self.proc.stdout is not None
-        with gevent.Timeout(timeout, TimeoutError(f"child {self.proc.args[2:]} silent for {timeout} s")):
-            return self.proc.stdout.readline().strip()   # gevent's cooperative pipe
-
-    def send(self, line: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 # --- the switch process --------------------------------------------------------------------
@@ -110,19 +67,11 @@ def switch_child(args: argparse.Namespace) -> None:
     from esl.simulator import CallerBehaviour, FakeSwitch
 
     switch = FakeSwitch(password=PASSWORD, seed=args.seed, vanilla_directory=False)
-    switch.start()
-    print(f"port {switch.port}", flush=True)
+    harness.announce(switch)
     rng = random.Random(args.seed)
-    stdin = gevent.get_hub().threadpool
-    while True:
-        line = stdin.apply(sys.stdin.readline)
-        if not line:
-            break
-        words = line.split()
+    for words in harness.commands():
         if words[0] == "phones":
-            for n in range(int(words[1])):
-                switch.register_phone(str(FIRST_EXTENSION + n), answer_after=rng.uniform(0.3, 1.0))
-            print("ok", flush=True)
+            harness.register_phones(switch, int(words[1]), lambda: rng.uniform(0.3, 1.0))
         elif words[0] == "go":
             calls = int(args.rate * args.duration)
             for n in range(calls):
@@ -188,28 +137,23 @@ def clients_child(args: argparse.Namespace) -> None:
 # --- the middleware ------------------------------------------------------------------------
 
 
-def provision_site(db: Any, agents: int) -> list[tuple[int, int, str]]:
-    """(agent id, user id, extension) of ``agents`` agents in one queue answered by a
-    one-node flow; nobody signs in with a password (sessions are minted below)."""
+def provision_site(db: Any, agents: int) -> list[dict[str, Any]]:
+    """The agent rows of ``agents`` agents in one queue answered by a one-node flow;
+    nobody signs in with a password (sessions are minted below)."""
     from cti.provision import provision
-    from cti.users import hash_password
 
-    password_hash = hash_password("bench-agents-never-sign-in")
     provision(db, {
         "queues": [{"name": "bench", "wrapup": 0, "ring_timeout": 30}],
         "flows": [{"name": "bench", "start": "queue", "nodes": {"queue": {"type": "queue", "queue": "bench"}}}],
         "dids": [{"number": DID, "flow": "bench"}],
-        "agents": [{"username": f"pop{n:04d}", "password_hash": password_hash, "code": str(FIRST_EXTENSION + n),
-                    "extension": str(FIRST_EXTENSION + n), "queues": ["bench"]} for n in range(agents)],
+        "agents": harness.agents("pop", agents, "bench"),
     })
-    return [(int(r["id"]), int(r["user_id"]), r["default_extension"])
-            for r in db.fetchall("SELECT id, user_id, default_extension FROM agents ORDER BY id")]
+    return harness.agent_rows(db)
 
 
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from gevent.pywsgi import WSGIServer
 
-    from cti.config import load_settings
     from cti.embedded_pg import EmbeddedPostgres
     from cti.services import build_services
     from webapp import create_app
@@ -217,20 +161,14 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     progress("starting PostgreSQL and the switch")
     pg = EmbeddedPostgres(workdir)
     url = pg.start()
-    switch = Child("--switch-child", "--seed", str(args.seed), "--rate", str(args.rate),
-                   "--duration", str(args.duration))
-    port = int(switch.line().split()[1])
-    settings = load_settings({
-        "CTI_DATA_DIR": str(workdir / "data"), "CTI_DATABASE_URL": url, "CTI_HTTP": "127.0.0.1:0",
-        "CTI_ESL": f"esl://fs1:{PASSWORD}@127.0.0.1:{port}", "CTI_LOG_LEVEL": "WARNING",
-    })
-    services = build_services(settings)
-    clients: Child | None = None
+    switch = harness.Child(__file__, "--switch-child", "--seed", str(args.seed), "--rate", str(args.rate),
+                           "--duration", str(args.duration))
+    services = build_services(harness.site_settings(workdir / "data", url, PASSWORD, switch.port()))
+    clients: harness.Child | None = None
     try:
         progress("provisioning")
         agents = provision_site(services.db, args.agents)
-        switch.send(f"phones {args.agents}")
-        assert switch.line() == "ok"
+        switch.ask(f"phones {args.agents}")
         services.start()
         assert services.core.switches.wait_connected(30), "no connection to the simulator"
         app, _socketio = create_app(services)
@@ -243,20 +181,18 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         services.bus.subscribe("call.offered", lambda e: published.setdefault(e.interaction_id, time.monotonic()))
         serializer = app.session_interface.get_signing_serializer(app)
         progress(f"connecting {args.agents} clients")
-        clients = Child("--clients-child")
+        clients = harness.Child(__file__, "--clients-child")
         clients.send(f"http://127.0.0.1:{server.server_port}")
-        for agent_id, user_id, _ext in agents:
-            clients.send(f"{agent_id} {serializer.dumps({'user_id': user_id, '_permanent': True})}")
+        for agent in agents:
+            clients.send(f"{agent['id']} {serializer.dumps({'user_id': agent['user_id'], '_permanent': True})}")
         clients.send("")
         connected = int(clients.line().split()[1])
         progress(f"{connected} clients connected; logging the agents in")
-        for agent_id, _user, extension in agents:
-            services.core.command(services.core.state.agent_login, agent_id, extension, now=time.time(), ready=True)
+        harness.log_in(services.core, agents, time.time())
         gevent.sleep(2.0)
         started = time.monotonic()
         progress("calls arriving")
-        switch.send("go")
-        assert switch.line(args.duration * 10 + 60) == "done"
+        switch.ask("go", "done", timeout=args.duration * 10 + 60)
         progress("last call placed; draining")
         gevent.sleep(8.0)   # the last offers, answers and hang-ups
         seconds = time.monotonic() - started
@@ -289,10 +225,10 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
         if iid in parked and iid in published and iid not in first:
             first[iid] = received
     return {
-        "offer": percentiles([received - parked[iid] for iid, received in first.items()]),
-        "routing": percentiles([published[iid] - parked[iid] for iid in first]),
-        "push": percentiles([received - published[iid] for iid, received in first.items()]),
-        "calls_offered": len(first), "rtt": percentiles(measured["rtt"]),
+        "offer": harness.percentiles([received - parked[iid] for iid, received in first.items()]),
+        "routing": harness.percentiles([published[iid] - parked[iid] for iid in first]),
+        "push": harness.percentiles([received - published[iid] for iid, received in first.items()]),
+        "calls_offered": len(first), "rtt": harness.percentiles(measured["rtt"]),
     }
 
 
@@ -302,11 +238,10 @@ def report(args: argparse.Namespace, result: dict[str, Any], summary: dict[str, 
     push_ratio = summary["push"]["p99_ms"] / rtt["p99_ms"] if rtt["p99_ms"] else float("nan")
     target = "MET" if offer["p99_ms"] < 100.0 else "NOT MET"
     push_target = "MET" if summary["push"]["p99_ms"] < 100.0 else "NOT MET"
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return "\n".join([
         f"`bench/screen_pop.py --agents {args.agents} --rate {args.rate} --duration {args.duration} --seed {args.seed}`, "
-        f"{datetime.date.today()}, Python {platform.python_version()}, {platform.machine()}, 2 cores shared by the "
-        "switch, the middleware and the clients (three processes); embedded PostgreSQL.",
+        f"{harness.machine()} shared by the switch, the middleware and the clients (three processes); "
+        "embedded PostgreSQL.",
         "",
         f"{result['connected']} agent clients connected over WebSocket; {summary['calls_offered']} calls offered "
         f"in {result['seconds']:.0f} s; ESL events dropped: {result['dropped']}.",
@@ -323,20 +258,9 @@ def report(args: argparse.Namespace, result: dict[str, Any], summary: dict[str, 
         "",
         f"p99 park -> received / p99 round trip: **{ratio:.2f}x**; p99 push alone / p99 round trip: "
         f"**{push_ratio:.2f}x**. Target p99 < 100 ms: whole path **{target}**, push alone **{push_target}** "
-        f"(load average at the end: {load}; the machine's 2 cores are shared with other work, so compare the "
+        f"(load average at the end: {harness.load_average()}; the machine's 2 cores are shared with other work, so compare the "
         "ratios, not the absolutes).",
     ])
-
-
-def write_results(body: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    section = f"{BEGIN}\n## Screen-pop push latency (bench/screen_pop.py)\n\n{body}\n{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
 
 
 def main() -> int:
@@ -355,18 +279,13 @@ def main() -> int:
     if args.clients_child:
         clients_child(args)
         return 0
-    import logging
-
-    from cti.logs import configure_logging
-
-    configure_logging("WARNING")
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    harness.quiet_logging()
     result = run(args, Path(tempfile.mkdtemp(prefix="bench-screen-pop-")))
     summary = summarise(result)
     body = report(args, result, summary)
     print(body)
     if not args.no_write:
-        write_results(body)
+        harness.write_section("screen_pop", "Screen-pop push latency (bench/screen_pop.py)", body)
     return 0 if summary["offer"]["n"] and result["dropped"] == 0 else 1
 
 

@@ -26,11 +26,7 @@ Results go to stdout and to this script's section of ``bench/RESULTS.md``.
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import platform
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,14 +42,12 @@ monkey.patch_all()
 
 import gevent  # noqa: E402
 
+from bench import harness  # noqa: E402
 from cti.db import Database, make_psycopg2_cooperative  # noqa: E402
 
 make_psycopg2_cooperative()
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-BEGIN, END = "<!-- state_core:begin -->", "<!-- state_core:end -->"
 PASSWORD = "bench-state-core"
-FIRST_EXTENSION = 7000
 DID = "5550100"
 
 
@@ -67,8 +61,7 @@ def run_switch_child(seed: int) -> None:
     from esl.simulator import CallerBehaviour, FakeSwitch
 
     switch = FakeSwitch(password=PASSWORD, seed=seed, vanilla_directory=False)
-    switch.start()
-    print(f"port {switch.port}", flush=True)
+    harness.announce(switch)
     rng = random.Random(seed)
 
     def place(calls: int, rate: float) -> None:
@@ -77,66 +70,25 @@ def run_switch_child(seed: int) -> None:
             switch.place_inbound_call(did=DID, caller_number=f"+1555{n:07d}",
                                       behaviour=CallerBehaviour(talk_time=3600.0, patience=None))
 
-    stdin = gevent.get_hub().threadpool
-    while True:
-        line = stdin.apply(sys.stdin.readline)
-        if not line:
-            break
-        words = line.split()
+    for words in harness.commands():
         if words[0] == "phones":
-            for n in range(int(words[1])):
-                switch.register_phone(str(FIRST_EXTENSION + n), answer_after=rng.uniform(0.5, 2.0))
-            print("ok", flush=True)
+            harness.register_phones(switch, int(words[1]), lambda: rng.uniform(0.5, 2.0))
         elif words[0] == "go":
             gevent.spawn(place, int(words[1]), float(words[2]))
     switch.stop()
 
 
-class SwitchProcess:
-    def __init__(self, seed: int) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--switch-child", "--seed", str(seed)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
-        )
-        self.port = int(self._line().split()[1])
-
-    def _line(self) -> str:
-        assert self.proc.stdout is not None
-        return self.proc.stdout.readline()
-
-    def send(self, line: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def phones(self, count: int) -> None:
-        self.send(f"phones {count}")
-        assert self._line().strip() == "ok"
-
-    def close(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
 # --- the middleware side -----------------------------------------------------------------
 
 
-def provision_agents(db: Database, count: int) -> list[tuple[int, str]]:
+def provision_agents(db: Database, count: int) -> list[dict[str, Any]]:
     from cti.provision import provision
-    from cti.users import hash_password
 
-    password_hash = hash_password("bench-agents-never-sign-in")
     provision(db, {
         "queues": [{"name": "bench", "wrapup": 0, "ring_timeout": 60}],
-        "agents": [{"username": f"bench{n:05d}", "password_hash": password_hash, "code": str(FIRST_EXTENSION + n),
-                    "extension": str(FIRST_EXTENSION + n), "queues": ["bench"]} for n in range(count)],
+        "agents": harness.agents("bench", count, "bench"),
     })
-    return [(int(r["id"]), r["default_extension"]) for r in db.fetchall(
-        "SELECT id, default_extension FROM agents ORDER BY id")]
+    return harness.agent_rows(db)
 
 
 @dataclass
@@ -157,7 +109,6 @@ class Live:
 
 def live_run(pg: Any, workdir: Path, args: argparse.Namespace, *, with_store: bool, record: int) -> Live:
     from cti.bus import DomainEvent, EventBus
-    from cti.config import load_settings
     from cti.core import LiveCore
     from cti.direct_router import DirectRouter
     from cti.latency import LatencyRecorder
@@ -168,12 +119,9 @@ def live_run(pg: Any, workdir: Path, args: argparse.Namespace, *, with_store: bo
     db = Database(pg.create_database(f"bench_state_core_{label}"), size=4)
     migrate(db)
     agents = provision_agents(db, args.agents)
-    switch = SwitchProcess(args.seed)
-    switch.phones(args.agents)
-    settings = load_settings({
-        "CTI_DATA_DIR": str(workdir / label), "CTI_DATABASE_URL": db.url, "CTI_HTTP": "127.0.0.1:0",
-        "CTI_ESL": f"esl://fs1:{PASSWORD}@127.0.0.1:{switch.port}",
-    })
+    switch = harness.Child(__file__, "--switch-child", "--seed", str(args.seed))
+    settings = harness.site_settings(workdir / label, db.url, PASSWORD, switch.port())
+    switch.ask(f"phones {args.agents}")
     bus = EventBus()
     live = {"n": 0}
 
@@ -196,8 +144,7 @@ def live_run(pg: Any, workdir: Path, args: argparse.Namespace, *, with_store: bo
         core.start()
         assert core.switches.wait_connected(30), "no connection to the simulator"
         router.start()
-        for agent_id, extension in agents:
-            core.command(core.state.agent_login, agent_id, extension, now=time.time(), ready=True)
+        harness.log_in(core, agents, time.time())
         gevent.sleep(1.0)
         core.latency = LatencyRecorder(size=200_000)
         lag = LatencyRecorder(size=200_000)
@@ -247,7 +194,7 @@ def replay(pg: Any, workdir: Path, events: list[Any], agents: int) -> dict[str, 
     def run(bus: EventBus) -> float:
         state = LiveState()
         for n in range(agents):
-            state.agent_login(n + 1, str(FIRST_EXTENSION + n), now=1.0, ready=True)
+            state.agent_login(n + 1, str(harness.FIRST_EXTENSION + n), now=1.0, ready=True)
         started = time.perf_counter()
         for i, event in enumerate(events):
             for domain_event in state.apply_event(event):
@@ -283,8 +230,7 @@ def report(args: argparse.Namespace, runs: list[Live], rep: dict[str, float]) ->
     base, with_store = runs[0], runs[1]
     lines = [
         f"`bench/state_core.py --agents {args.agents} --calls {args.calls} --rate {args.rate} --seed {args.seed}`, "
-        f"{datetime.date.today()}, Python {platform.python_version()}, {platform.machine()}; "
-        "simulator in its own process; embedded PostgreSQL.",
+        f"{harness.machine()}; simulator in its own process; embedded PostgreSQL.",
         "",
         "Live: calls arriving until all are live (the first agents-many talking, the rest queued). "
         "Latency is event arrival to state applied; loop lag is how late a 1 ms sleep woke up meanwhile; "
@@ -304,13 +250,12 @@ def report(args: argparse.Namespace, runs: list[Live], rep: dict[str, float]) ->
     ratio = with_store.latency["p99_ms"] / base.latency["p99_ms"] if base.latency["p99_ms"] else float("nan")
     cpu_ratio = (with_store.cpu_seconds / with_store.events) / (base.cpu_seconds / base.events)
     target = "MET" if with_store.latency["p99_ms"] < 5.0 else "NOT MET"
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     st = with_store.store_stats
     lines += [
         "",
         f"With the store / without: CPU per event **{cpu_ratio:.2f}x**, p99 **{ratio:.2f}x**. "
         f"Target (p99 < 5 ms with the store): **{target}** "
-        f"(load average at the end: {load}).",
+        f"(load average at the end: {harness.load_average()}).",
         f"Store during the live run: {st.get('written', 0)} records in {st.get('batches', 0)} batches, "
         f"last batch {st.get('last_batch_ms', 0)} ms, errors {st.get('errors', 0)}.",
         "",
@@ -333,17 +278,6 @@ def report(args: argparse.Namespace, runs: list[Live], rep: dict[str, float]) ->
     return "\n".join(lines)
 
 
-def write_results(body: str) -> None:
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    section = f"{BEGIN}\n## Live core with the store (bench/state_core.py)\n\n{body}\n{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--agents", type=int, default=1000)
@@ -357,13 +291,9 @@ def main() -> int:
     if args.switch_child:
         run_switch_child(args.seed)
         return 0
-    import logging
-
     from cti.embedded_pg import EmbeddedPostgres
-    from cti.logs import configure_logging
 
-    configure_logging("WARNING")
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    harness.quiet_logging()
     workdir = Path(tempfile.mkdtemp(prefix="bench-state-core-"))
     pg = EmbeddedPostgres(workdir)
     pg.start()
@@ -376,7 +306,7 @@ def main() -> int:
     body = report(args, [baseline, measured], rep)
     print(body)
     if not args.no_write:
-        write_results(body)
+        harness.write_section("state_core", "Live core with the store (bench/state_core.py)", body)
     return 0 if measured.dropped == 0 else 1
 
 

@@ -23,12 +23,13 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from cti.filter_input import day_or_time, whole_number
 from reports.export import write_csv as write_report_csv
 
 ACTOR_TYPES = ("user", "token", "system")
@@ -144,15 +145,15 @@ class AuditFilter:
         if result and result not in RESULT_KINDS:
             raise AuditError(f"result must be one of {', '.join(RESULT_KINDS)}, got {result!r}")
         return cls(
-            start=_parse_time(args.get("from", ""), zone, "from", end=False),
-            end=_parse_time(args.get("to", ""), zone, "to", end=True),
+            start=day_or_time(args.get("from", ""), zone, "from", end=False, error=AuditError),
+            end=day_or_time(args.get("to", ""), zone, "to", end=True, error=AuditError),
             actor=args.get("actor", "").strip(),
             action=args.get("action", "").strip(),
             target_type=args.get("target_type", "").strip(),
             target_id=args.get("target_id", "").strip(),
             result=result,
-            limit=_parse_int(args.get("limit", ""), "limit", 200, 1, MAX_PAGE),
-            before_id=_parse_int(args.get("before", ""), "before", None, 1, None),
+            limit=whole_number(args.get("limit", ""), "limit", 200, AuditError, low=1, high=MAX_PAGE),
+            before_id=whole_number(args.get("before", ""), "before", None, AuditError, low=1),
         )
 
     def where(self) -> tuple[str, list[Any]]:
@@ -177,30 +178,6 @@ class AuditFilter:
             parts.append("result LIKE %s")
             params.append(self.result + "%")
         return (" AND ".join(parts) or "TRUE"), params
-
-
-def _parse_time(value: str, zone: ZoneInfo, what: str, *, end: bool) -> datetime | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime.combine(day + timedelta(days=1) if end else day, time(), zone)
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise AuditError(f"{what}: give a date (2026-11-22) or a time (2026-11-22T09:30), got {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
-
-
-def _parse_int(value: str, what: str, default: int | None, low: int, high: int | None) -> Any:
-    value = value.strip()
-    if not value:
-        return default
-    if not value.isdigit() or int(value) < low or (high is not None and int(value) > high):
-        bound = f"between {low} and {high}" if high is not None else f"of at least {low}"
-        raise AuditError(f"{what}: give a whole number {bound}, got {value!r}")
-    return int(value)
 
 
 def search(db: Any, flt: AuditFilter) -> list[dict[str, Any]]:

@@ -1,6 +1,6 @@
 """The errors of call control, one tree, each with an HTTP status and a stable id::
 
-    CallControlError            status, error_id (kebab-case), message, field
+    CallControlError            a RequestError (cti.request_errors): status, error_id, message, field
     ├── ActionRefused   409     the call's live state does not allow it now
     ├── BadRequest      400     a malformed argument (number, digits, target)
     ├── NotFound        404     no such live call, or the agent is not logged in
@@ -13,17 +13,12 @@ The web's one error handler turns any of them into ``{"error": {"code", "message
 
 from __future__ import annotations
 
+from cti.request_errors import RequestError
 
-class CallControlError(Exception):
+
+class CallControlError(RequestError):
     status = 400
     error_id = "call-control"
-
-    def __init__(self, message: str, *, error_id: str | None = None, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        if error_id is not None:
-            self.error_id = error_id
 
 
 class ActionRefused(CallControlError):

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from cti.db import Database
+from cti.filter_input import day_or_time, whole_number
 from cti.quality_scoring import Criterion, QualityError, clean_comment, parse_items, total
 from cti.supervision_rules import Scope
 from cti.users import User
@@ -48,16 +49,16 @@ class RecordingFilter:
         zone = ZoneInfo(tz)
         caller = "".join(c for c in args.get("caller", "") if c.isdigit())
         return cls(
-            start=_day_or_time(args.get("from", ""), zone, "from", end=False),
-            end=_day_or_time(args.get("to", ""), zone, "to", end=True),
-            agent_id=_whole(args.get("agent", ""), "agent", None),
+            start=day_or_time(args.get("from", ""), zone, "from", end=False, error=QualityError),
+            end=day_or_time(args.get("to", ""), zone, "to", end=True, error=QualityError),
+            agent_id=whole_number(args.get("agent", ""), "agent", None, QualityError),
             queue=args.get("queue", "").strip(),
             caller=caller,
-            min_seconds=_whole(args.get("min_duration", ""), "min_duration", None),
-            max_seconds=_whole(args.get("max_duration", ""), "max_duration", None),
+            min_seconds=whole_number(args.get("min_duration", ""), "min_duration", None, QualityError),
+            max_seconds=whole_number(args.get("max_duration", ""), "max_duration", None, QualityError),
             disposition=args.get("disposition", "").strip(),
-            limit=min(_whole(args.get("limit", ""), "limit", 50) or 50, MAX_RESULTS),
-            offset=_whole(args.get("offset", ""), "offset", 0) or 0,
+            limit=min(whole_number(args.get("limit", ""), "limit", 50, QualityError) or 50, MAX_RESULTS),
+            offset=whole_number(args.get("offset", ""), "offset", 0, QualityError),
         )
 
     def where(self, scope: Scope) -> tuple[str, list[Any]]:
@@ -76,29 +77,6 @@ class RecordingFilter:
             parts.append("(r.queue_name = ANY(%s) OR r.agent_id = ANY(%s))")
             params += [sorted(scope.queues), sorted(scope.agents)]
         return " AND ".join(parts), params
-
-
-def _day_or_time(value: str, zone: ZoneInfo, what: str, *, end: bool) -> datetime | None:
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return datetime.combine(day + timedelta(days=1) if end else day, time(), zone)
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise QualityError(f"{what}: give a date (2026-11-22) or a time (2026-11-22T09:30), got {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
-
-
-def _whole(value: str, what: str, default: int | None) -> int | None:
-    value = value.strip()
-    if not value:
-        return default
-    if not value.isdigit():
-        raise QualityError(f"{what}: give a whole number, got {value!r}")
-    return int(value)
 
 
 _RECORDING_COLUMNS = """

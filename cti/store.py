@@ -33,7 +33,6 @@ says which folder is busy if another ``cti`` holds it.
 
 from __future__ import annotations
 
-import fcntl
 import itertools
 import logging
 import os
@@ -50,6 +49,7 @@ import psycopg2
 from cti import store_records as sr
 from cti.bus import DomainEvent, EventBus
 from cti.db import Database, DatabaseUnavailable
+from cti.folder_lock import FolderLock
 from cti.journal import Journal, JournalFull, Position
 from cti.store_sql import Written, write_plan
 
@@ -128,7 +128,7 @@ class StoreWriter:
         self.max_bytes = max_bytes
         self.counters = StoreStats()
         self._journal: Journal | None = None
-        self._lock_fd: int | None = None
+        self._folder = FolderLock(self.directory, what="store journal", busy=StoreBusy)
         self._backlog = 0
         self._wake = gevent.event.Event()
         self._drained = gevent.event.Event()
@@ -145,7 +145,7 @@ class StoreWriter:
         """Open the journal, replay what the database has not confirmed, subscribe."""
         if self._writer is not None:
             return
-        self._lock()
+        self._folder.acquire()
         self._journal = Journal(self.directory / "journal", max_bytes=self.max_bytes, fsync=threadpool_fsync)
         self._backlog = sum(1 for _ in self._journal.pending())
         self.counters.replayed += self._backlog
@@ -176,28 +176,12 @@ class StoreWriter:
         if self._journal is not None:
             self._journal.close()
             self._journal = None
-        self._unlock()
+        self._folder.release()
 
     def flush(self, timeout: float) -> bool:
         """Wait until everything journalled so far is in the database; False on timeout."""
         self._wake.set()
         return bool(self._drained.wait(timeout))
-
-    def _lock(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.directory / "lock", os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise StoreBusy(f"store journal {self.directory} is in use by another cti process; "
-                            "stop it or give this one its own CTI_DATA_DIR") from None
-        self._lock_fd = fd
-
-    def _unlock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # closing releases the flock
-            self._lock_fd = None
 
     # -- the event path -------------------------------------------------------------------
 

@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from cti.request_errors import RequestError
+
 if TYPE_CHECKING:
     from cti.db import Database
 
@@ -46,15 +48,11 @@ TOUCH_EVERY = 60.0
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-class TokenError(ValueError):
+class TokenError(RequestError, ValueError):
     """A token request that cannot be done as asked; ``field`` names what to change."""
 
-    def __init__(self, message: str, *, error_id: str = "invalid-token-request", status: int = 422,
-                 field: str | None = None) -> None:
-        super().__init__(message)
-        self.error_id = error_id
-        self.status = status
-        self.field = field
+    status = 422
+    error_id = "invalid-token-request"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg2.extras
 
+from cti.request_errors import RequestError
 from cti.webhook_rules import WebhookRuleError, check_patterns, check_url
 
 if TYPE_CHECKING:
@@ -28,15 +29,11 @@ _EDITABLE = ("name", "url", "events", "active", "allow_private", "secret")
 MIN_SECRET = 16
 
 
-class WebhookError(ValueError):
+class WebhookError(RequestError, ValueError):
     """A webhook request that cannot be done as asked (status, kebab-case id, field)."""
 
-    def __init__(self, message: str, *, error_id: str = "invalid-webhook", status: int = 422,
-                 field: str | None = None) -> None:
-        super().__init__(message)
-        self.error_id = error_id
-        self.status = status
-        self.field = field
+    status = 422
+    error_id = "invalid-webhook"
 
 
 @dataclass(frozen=True, slots=True)

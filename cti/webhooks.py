@@ -31,11 +31,9 @@ type), ``X-CTI-Delivery`` (the outbox row id, as in the admin's delivery log),
 
 from __future__ import annotations
 
-import fcntl
 import itertools
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -50,6 +48,7 @@ import gevent.pool
 from cti.bus import DomainEvent, EventBus
 from cti.config import ConfigError, Settings
 from cti.db import Database
+from cti.folder_lock import FolderLock
 from cti.journal import Journal, JournalFull
 from cti.store import threadpool_fsync
 from cti.webhook_rules import (
@@ -134,7 +133,7 @@ class WebhookDispatcher:
         self._sender = sender
         self._journal_max = journal_max_bytes
         self._journal: Journal | None = None
-        self._lock_fd: int | None = None
+        self._folder = FolderLock(self.directory, what="webhook journal", busy=WebhooksBusy)
         self._wanted: tuple[_Wanted, ...] = ()
         self._pool = gevent.pool.Pool(concurrency)
         self._busy: set[int] = set()
@@ -146,7 +145,7 @@ class WebhookDispatcher:
     # -- lifecycle ------------------------------------------------------------------
 
     def start(self) -> None:
-        self._lock()
+        self._folder.acquire()
         self._journal = Journal(self.directory / "journal", max_bytes=self._journal_max, fsync=threadpool_fsync)
         self._backlog_on_start()
         self._running = True
@@ -171,9 +170,7 @@ class WebhookDispatcher:
         if self._journal is not None:
             self._journal.close()
             self._journal = None
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)  # closing releases the flock
-            self._lock_fd = None
+        self._folder.release()
 
     def flush(self, timeout: float) -> bool:
         """Wait until every journalled event is in the outbox; False on timeout."""
@@ -184,17 +181,6 @@ class WebhookDispatcher:
             self._fanout_wake.set()
             gevent.sleep(0.02)
         return True
-
-    def _lock(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.directory / "lock", os.O_CREAT | os.O_RDWR, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise WebhooksBusy(f"webhook journal {self.directory} is in use by another cti process; "
-                               "stop it or give this one its own CTI_DATA_DIR") from None
-        self._lock_fd = fd
 
     def _backlog_on_start(self) -> None:
         """Count what a previous run left in the journal, so the backlog gauge is right."""

@@ -18,7 +18,9 @@ from cti.bus import DomainEvent
 from cti.config import Settings, load_settings
 from cti.provision import load_site_file, provision
 from cti.services import Services, build_services
+from esl.events import Event
 from esl.simulator import FakeSwitch
+from tests.polling import wait_for
 
 SITE_FILE = Path(__file__).resolve().parents[1] / "examples" / "site.yaml"
 ESL_PASSWORD = "stack-test-secret"
@@ -31,6 +33,8 @@ class Stack:
     services: Services
     site: dict[str, Any]
     events: list[DomainEvent] = field(default_factory=list)
+    #: The channel events the core read, once :meth:`record_channel_events` is called.
+    raw: list[Event] = field(default_factory=list)
 
     @property
     def db(self):
@@ -56,18 +60,18 @@ class Stack:
         self.core.command(self.core.state.agent_login, agent_id, extension or code, now=time.time(), ready=ready)
         return agent_id
 
-    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-        """Poll ``predicate`` until it returns something truthy (gevent-friendly)."""
-        import gevent
+    def use_switch_clock(self) -> None:
+        """Stamp what the core does with the simulator's clock (it runs ``speed`` times
+        faster than real time), as ``cti simulate`` does."""
+        self.core.clock = lambda: self.switch.engine.core.now_us() / 1_000_000
 
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-            gevent.sleep(0.02)
+    def record_channel_events(self) -> None:
+        """Keep every channel event the core reads from now on in :attr:`raw`."""
+        self.core.add_channel_listener(self.raw.append)
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
+        """Poll ``predicate`` until it returns something truthy (see :func:`tests.polling.wait_for`)."""
+        return wait_for(predicate, timeout, what)
 
     def wait_event(self, type_: str, timeout: float = 10.0, **match: Any) -> DomainEvent:
         """The first published domain event of ``type_`` whose fields/data match."""

@@ -15,16 +15,12 @@ import pytest
 
 from cti.recordings import RecordingError, delete_older_than
 from esl.simulator import CallerBehaviour
-from tests.routing.engine_site import engine_stack, interaction_of
+from tests.routing.engine_site import interaction_of, module_stack
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def site(database_url, tmp_path_factory):
-    stack = engine_stack(database_url, tmp_path_factory.mktemp("recordings"))
-    yield stack
-    stack.close()
+site = module_stack("recordings")
 
 
 def _row(site, iid):

@@ -70,18 +70,12 @@ def test_database_restart_mid_run_loses_and_duplicates_nothing(pg_cluster: Embed
 def test_event_socket_drop_mid_call(site_url: str, tmp_path: Path) -> None:
     site = Site(site_url, tmp_path, agents=2, speed=2.0, wrapup=1)
     try:
-        for n in range(2):
-            site.call(200 + n, talk=10.0)
-        site.wait(lambda: len(site.of("call.answered")) == 2, what="both calls answered")
-        calls = {e.interaction_id for e in site.of("call.answered")}
+        calls = site.answered_calls(200, 2, talk=10.0)
         site.switch.drop_connections()
         site.wait(lambda: site.client_stats().reconnects >= 1 and site.core.switches.wait_connected(0),
                   what="the client to reconnect")
         assert {c["id"] for c in site.core.state.live_calls()} == calls, "calls lost track of at the resync"
-        site.wait(site.drained, timeout=30, what="calls to end")
-        site.wait(lambda: site.ended_ids() >= calls, what="call.ended for both calls")
-        for event in site.of("call.ended"):
-            assert event.data["hangup_cause"] == "NORMAL_CLEARING" and event.data["outcome"] == "answered"
+        site.ended_normally(calls)
         site.wait(lambda: {site.agent_state(a) for a in site.agent_ids} <= {"wrap_up", "available"},
                   what="agents released")
         stats = site.client_stats()
@@ -96,10 +90,7 @@ def test_event_socket_drop_mid_call(site_url: str, tmp_path: Path) -> None:
 def test_middleware_restart_mid_call(site_url: str, tmp_path: Path) -> None:
     site = Site(site_url, tmp_path, agents=2, speed=1.0, wrapup=1)
     try:
-        for n in range(2):
-            site.call(300 + n, talk=8.0)
-        site.wait(lambda: len(site.of("call.answered")) == 2, what="both calls answered")
-        calls = {e.interaction_id for e in site.of("call.answered")}
+        calls = site.answered_calls(300, 2, talk=8.0)
         busy = {e.agent_id for e in site.of("call.answered")}
         gevent.sleep(1.5)   # `show channels` lags the events by up to ~1 s (fixtures README)
         mark = len(site.events)
@@ -109,10 +100,7 @@ def test_middleware_restart_mid_call(site_url: str, tmp_path: Path) -> None:
         adopted = {c["id"] for c in site.core.state.live_calls()}
         assert adopted == calls, "the new middleware did not adopt the calls in progress"
         assert {site.agent_state(a) for a in busy} == {"on_call"}
-        site.wait(site.drained, timeout=30, what="calls to end")
-        site.wait(lambda: site.ended_ids(mark) >= calls, what="call.ended from the new middleware")
-        for event in site.of("call.ended", mark):
-            assert (event.data["hangup_cause"], event.data["outcome"]) == ("NORMAL_CLEARING", "answered")
+        for event in site.ended_normally(calls, since=mark):   # the new middleware saw them end
             assert event.data["hangup_by"] == "customer"
         after = Counter(e.data["state"] for e in site.of("agent.state_changed", mark) if e.agent_id in busy)
         assert after["wrap_up"] == 2, "agents did not go to wrap-up when their adopted call ended"

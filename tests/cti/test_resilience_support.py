@@ -9,17 +9,15 @@ clock (it runs ``speed`` times faster than real time).
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
-
-import gevent
 
 from cti.bus import DomainEvent
 from cti.db import Database
 from cti.simulate import DIDS, FIRST_EXTENSION, SimulationOptions, generated_site
 from cti.users import hash_password
 from esl.simulator import CallerBehaviour
+from tests.polling import wait_for
 from tests.stack import Stack, start_stack
 
 
@@ -57,12 +55,9 @@ class Site:
     def events(self) -> list[DomainEvent]:
         return self.stack.events
 
-    def clock(self) -> float:
-        return self.switch.engine.core.now_us() / 1_000_000
-
     def _use_switch_clock(self) -> None:
         assert getattr(self.services, "routing", None) is not None, "the services have no routing engine"
-        self.core.clock = self.clock
+        self.stack.use_switch_clock()
 
     def restart_services(self) -> None:
         self.stack.restart_services()
@@ -78,6 +73,25 @@ class Site:
         agent ``k`` serves queue ``k % 2``, so calls spread over the agents."""
         return self.switch.place_inbound_call(did=DIDS[n % len(DIDS)], caller_number=f"+1555{n:07d}",
                                               behaviour=CallerBehaviour(talk_time=talk, patience=patience))
+
+    def answered_calls(self, first: int, count: int, *, talk: float) -> set[str]:
+        """Callers ``first`` to ``first + count - 1`` (see :meth:`call`), once agents have
+        answered them all: their interaction ids."""
+        for n in range(first, first + count):
+            self.call(n, talk=talk)
+        self.wait(lambda: len(self.of("call.answered")) == count, what=f"{count} calls answered")
+        return {e.interaction_id for e in self.of("call.answered") if e.interaction_id}
+
+    def ended_normally(self, calls: set[str], since: int = 0) -> list[DomainEvent]:
+        """Once the switch is empty and every one of ``calls`` has ended: the
+        ``call.ended`` events published after ``since``, each an answered call the
+        customer hung up normally."""
+        self.wait(self.drained, timeout=30, what="calls to end")
+        self.wait(lambda: self.ended_ids(since) >= calls, what="call.ended for every call")
+        ended = self.of("call.ended", since)
+        for event in ended:
+            assert (event.data["hangup_cause"], event.data["outcome"]) == ("NORMAL_CLEARING", "answered")
+        return ended
 
     def wait(self, predicate: Any, timeout: float = 20.0, what: str = "condition") -> Any:
         return self.stack.wait_for(predicate, timeout, what)
@@ -101,11 +115,7 @@ class Site:
 def wait_for_database(db: Database, timeout: float = 30.0) -> None:
     """Until a query succeeds (the first use of a pool after a restart discards its
     broken connections)."""
-    deadline = time.monotonic() + timeout
-    while not db.ping():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"database not back after {timeout}s")
-        gevent.sleep(0.2)
+    wait_for(db.ping, timeout, "the database to be back")
 
 
 def stored_rows(db: Database, interaction_ids: set[str]) -> dict[str, dict[str, Any]]:

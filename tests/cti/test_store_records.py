@@ -3,9 +3,6 @@ and the revision order that keeps an older record from overwriting a newer one."
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,6 +10,7 @@ from hypothesis import strategies as st
 from cti import store_records as sr
 from cti.bus import EVENT_TYPES, DomainEvent
 from tests.cti.test_store_support import Calls
+from tests.purity import loaded_by
 
 AGENT = 7
 
@@ -148,7 +146,4 @@ def test_unique_by_keeps_the_last_row_of_each_key(rows: list[tuple[int, int]]) -
 
 
 def test_store_records_is_pure() -> None:
-    code = ("import sys, cti.store_records; bad = [m for m in ('gevent', 'psycopg2', 'socket', 'flask') "
-            "if m in sys.modules]; print(','.join(bad))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    assert out == ""
+    assert loaded_by(["cti.store_records"], ("gevent", "psycopg2", "socket", "flask")) == []

@@ -16,16 +16,12 @@ from cti.db import Database
 from cti.voicemail import VoicemailError, VoicemailService
 from esl.simulator import CallerBehaviour
 from routing.persistence import RoutingStore
-from tests.routing.engine_site import engine_stack, interaction_of
+from tests.routing.engine_site import interaction_of, module_stack
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def site(database_url, tmp_path_factory):
-    stack = engine_stack(database_url, tmp_path_factory.mktemp("voicemail"))
-    yield stack
-    stack.close()
+site = module_stack("voicemail")
 
 
 def _leave_message(site, did: str, number: str, digits: tuple[str, ...]) -> tuple[str, dict]:

@@ -8,7 +8,6 @@ deduplication by id), correctly signed, in order per interaction.
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from cti.bus import DomainEvent, EventBus
 from cti.webhook_rules import RetryPolicy, verify
 from cti.webhook_store import WebhookError
 from cti.webhooks import WebhookDispatcher
+from tests import polling
 
 FAST = RetryPolicy(max_attempts=200, base_seconds=0.02, cap_seconds=0.2)
 
@@ -70,14 +70,8 @@ def no_subscriptions(db):
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        gevent.sleep(0.02)
+    """:func:`tests.polling.wait_for` with more time: deliveries go through retries with backoff."""
+    return polling.wait_for(predicate, timeout, what)
 
 
 def dispatcher(db, bus: EventBus, directory) -> WebhookDispatcher:
@@ -163,7 +157,7 @@ def test_a_crash_before_the_outbox_write_is_replayed_from_the_journal(db, tmp_pa
     publish_calls(bus, [str(uuid.uuid4())], 4, published)
     published = [e for e in published if e.interaction_id]
     hooks._journal._file.flush()            # what the OS had when the process died
-    os.close(hooks._lock_fd)
+    hooks._folder.release()
     bus.unsubscribe(hooks._on_event)
 
     hooks = dispatcher(db, EventBus(), tmp_path / "wh")

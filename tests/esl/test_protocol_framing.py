@@ -3,8 +3,6 @@ which way must give the same 83 frames (78 events) every time."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import Counter
 from functools import cache
 
@@ -15,6 +13,7 @@ from hypothesis import strategies as st
 from esl.events import Event
 from esl.protocol import Frame, FrameParser, decode_event
 from tests.captures import capture_events, raw_plain_wire
+from tests.purity import loaded_by
 
 RAW = raw_plain_wire()
 
@@ -128,13 +127,7 @@ def test_node_and_receive_time_are_attached() -> None:
 
 
 def test_sans_io_modules_import_no_io_library() -> None:
-    code = (
-        "import sys, esl.protocol, esl.commands\n"
-        "bad = sorted(m for m in ('gevent', 'socket', 'greenswitch', 'psycopg2', 'flask') if m in sys.modules)\n"
-        "print(','.join(bad))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == ""
+    assert loaded_by(["esl.protocol", "esl.commands"], ("gevent", "socket", "greenswitch", "psycopg2", "flask")) == []
 
 
 @pytest.mark.parametrize("chunk", [4096, 65536])

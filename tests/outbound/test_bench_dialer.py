@@ -36,15 +36,3 @@ def test_predictive_keeps_agents_busier_within_the_abandon_limit(bench: ModuleTy
     assert predictive.occupancy > progressive.occupancy
     assert predictive.connected > progressive.connected
 
-
-def test_results_section_is_replaced_not_appended(bench: ModuleType, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    results = tmp_path / "RESULTS.md"
-    results.write_text("# Benchmark results\n\n## Reports (bench/reports.py)\n\nkeep me\n", encoding="utf-8")
-    monkeypatch.setattr(bench, "RESULTS", results)
-    bench.write_results("first")
-    assert results.read_text(encoding="utf-8").count(bench.BEGIN) == 1
-    bench.write_results("second")
-    text = results.read_text(encoding="utf-8")
-    assert "keep me" in text and "second" in text and "first" not in text
-    assert text.count(bench.SECTION) == 1

@@ -9,8 +9,11 @@ The simulator and the engine both run :data:`SPEED` times faster than real time
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.stack import Stack, start_stack
 
@@ -113,9 +116,24 @@ SITE: dict[str, Any] = {
 }
 
 
-def engine_stack(database_url: str, data_dir: Path) -> Stack:
-    return start_stack(database_url, data_dir, site=copy.deepcopy(SITE), speed=SPEED,
+def engine_stack(database_url: str, data_dir: Path, site: dict[str, Any] | None = None) -> Stack:
+    """A stack on ``site`` (a copy; default :data:`SITE`) whose routing engine runs
+    :data:`SPEED` times faster than real time, like its simulator."""
+    return start_stack(database_url, data_dir, site=copy.deepcopy(SITE if site is None else site), speed=SPEED,
                        environ={"CTI_ROUTING_SPEED": str(SPEED)})
+
+
+def module_stack(name: str) -> Any:
+    """A module-scoped ``site`` fixture: the engine stack on :data:`SITE`, in a folder
+    called ``name``, closed after the module's tests."""
+
+    @pytest.fixture(scope="module")
+    def site(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+        stack = engine_stack(database_url, tmp_path_factory.mktemp(name))
+        yield stack
+        stack.close()
+
+    return site
 
 
 def interaction_of(stack: Stack, leg: str) -> str:

@@ -18,10 +18,8 @@ import pytest
 from esl.simulator import CallerBehaviour
 from routing.flows import needs_caller_facts, parse_flow
 from routing.site import CallerFacts
-from tests.routing.engine_site import interaction_of
-from tests.stack import Stack, start_stack
-
-SPEED = 10.0
+from tests.routing.engine_site import engine_stack, interaction_of
+from tests.stack import Stack
 
 
 def _flow(**extra: Any) -> dict[str, Any]:
@@ -58,8 +56,7 @@ SITE: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def site(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = start_stack(database_url, tmp_path_factory.mktemp("engine-arrivals"), site=SITE, speed=SPEED,
-                        environ={"CTI_ROUTING_SPEED": str(SPEED)})
+    stack = engine_stack(database_url, tmp_path_factory.mktemp("engine-arrivals"), SITE)
     for code in ("7101", "7102"):
         stack.switch.register_phone(code, answer_after=0.5)
         stack.login(code)

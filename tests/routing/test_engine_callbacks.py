@@ -19,9 +19,9 @@ import pytest
 from esl.simulator import CustomerProfile
 from routing import callback_schedule
 from routing.callback_schedule import MAX_ATTEMPTS, RETRY_AFTER, from_row, retry_at
-from tests.stack import Stack, start_stack
+from tests.routing.engine_site import engine_stack
+from tests.stack import Stack
 
-SPEED = 10.0
 SITE: dict[str, Any] = {
     "queues": [{"name": "cbq", "ring_timeout": 20, "wrapup": 0}],
     "flows": [{"name": "f_cb", "start": "q", "nodes": {"q": {"type": "queue", "queue": "cbq"}}}],
@@ -48,8 +48,7 @@ def test_a_rows_place_is_its_entry_once_routing_wrote_it_else_the_time_asked_for
 
 @pytest.fixture(scope="module")
 def site(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = start_stack(database_url, tmp_path_factory.mktemp("engine-callbacks"), site=SITE, speed=SPEED,
-                        environ={"CTI_ROUTING_SPEED": str(SPEED)})
+    stack = engine_stack(database_url, tmp_path_factory.mktemp("engine-callbacks"), SITE)
     stack.switch.register_phone("6001", answer_after=0.5)
     stack.switch.set_customer_profile(CustomerProfile(scripted={ANSWERS: "human", BUSY: "busy"}, ring_time=(1, 2),
                                                       talk_time=(3, 3)))

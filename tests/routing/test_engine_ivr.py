@@ -16,10 +16,9 @@ import gevent
 import pytest
 from gevent.pywsgi import WSGIServer
 
-from esl.events import Event
 from esl.simulator import CallerBehaviour
-from tests.routing.engine_site import SITE, SPEED, interaction_of
-from tests.stack import Stack, start_stack
+from tests.routing.engine_site import SITE, engine_stack, interaction_of
+from tests.stack import Stack
 
 pytestmark = pytest.mark.slow
 
@@ -56,17 +55,14 @@ def site(database_url, tmp_path_factory, crm) -> Iterator[Stack]:
         },
     })
     definition["dids"].append({"number": "5551099", "flow": "lookup"})
-    stack = start_stack(database_url, tmp_path_factory.mktemp("engine-ivr"), site=definition, speed=SPEED,
-                        environ={"CTI_ROUTING_SPEED": str(SPEED)})
-    raw: list[Event] = []
-    stack.core.add_channel_listener(raw.append)
-    stack.raw = raw  # type: ignore[attr-defined]
+    stack = engine_stack(database_url, tmp_path_factory.mktemp("engine-ivr"), definition)
+    stack.record_channel_events()
     yield stack
     stack.close()
 
 
 def _playbacks(site: Stack, leg: str) -> list[str]:
-    return [e.get("Playback-File-Path") for e in site.raw if e.name == "PLAYBACK_START" and e.uuid == leg]  # type: ignore[attr-defined]
+    return [e.get("Playback-File-Path") for e in site.raw if e.name == "PLAYBACK_START" and e.uuid == leg]
 
 
 def test_caller_walks_the_flow_and_is_bridged_to_the_skilled_agent(site: Stack) -> None:
@@ -81,7 +77,7 @@ def test_caller_walks_the_flow_and_is_bridged_to_the_skilled_agent(site: Stack) 
     strong = site.login("1001")
     answered = site.wait_event("call.answered", interaction_id=iid)
     assert answered.agent_id == strong
-    bridges = [e for e in site.raw if e.name == "CHANNEL_BRIDGE" and e.uuid == leg]  # type: ignore[attr-defined]
+    bridges = [e for e in site.raw if e.name == "CHANNEL_BRIDGE" and e.uuid == leg]
     assert bridges and bridges[0].get("Other-Leg-Unique-ID") == answered.data["leg_uuid"]
 
     record = site.core.state.interaction_snapshot(iid)
@@ -129,7 +125,7 @@ def test_an_http_lookup_fills_variables_and_a_failed_one_falls_through(site: Sta
     assert site.wait_event("call.answered", interaction_id=iid).agent_id == agent
     assert [s["node"] for s in site.core.state.interaction_snapshot(iid)["ivr_path"]] == ["crm", "gold_check", "gold"]
     assert _playbacks(site, gold)[-1] == "agent_is.wav"  # the queue announces the agent's id, then bridges
-    said = [e for e in site.raw if e.uuid == gold and e.name == "CHANNEL_EXECUTE" and e.get("Application") == "say"]  # type: ignore[attr-defined]
+    said = [e for e in site.raw if e.uuid == gold and e.name == "CHANNEL_EXECUTE" and e.get("Application") == "say"]
     assert said and said[-1].get("Application-Data") == "en NUMBER iterated 1010"
 
     stranger = site.switch.place_inbound_call(did="5551099", caller_number="+15550022")
@@ -144,7 +140,7 @@ def test_a_number_no_flow_answers_goes_to_the_fallback(site: Stack) -> None:
     interaction_of(site, leg)
     site.wait_for(lambda: any(e.uuid == leg and e.name == "CHANNEL_EXECUTE" and e.get("Application") == "multiset"
                               and "cti_fallback_reason=park_timeout" in e.get("Application-Data")
-                              for e in site.raw), what="the fallback")  # type: ignore[attr-defined]
+                              for e in site.raw), what="the fallback")
     assert site.services.routing.stats.unrouted >= 1
     site.switch.hangup(leg)
 

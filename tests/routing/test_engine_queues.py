@@ -14,16 +14,12 @@ import pytest
 from cti.provision import provision
 from esl.simulator import CallerBehaviour, CustomerProfile
 from routing.engine import EngineRequestError
-from tests.routing.engine_site import engine_stack, interaction_of
+from tests.routing.engine_site import interaction_of, module_stack
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def site(database_url, tmp_path_factory):
-    stack = engine_stack(database_url, tmp_path_factory.mktemp("engine-queues"))
-    yield stack
-    stack.close()
+site = module_stack("engine-queues")
 
 
 def _events(site, type_, **match):

@@ -21,15 +21,13 @@ from typing import Any
 import gevent
 import pytest
 
-from esl.events import Event
 from esl.simulator import CallerBehaviour
 from routing.sessions import Phase
-from tests.routing.engine_site import interaction_of
-from tests.stack import Stack, start_stack
+from tests.routing.engine_site import engine_stack, interaction_of
+from tests.stack import Stack
 
 pytestmark = pytest.mark.slow
 
-SPEED = 10.0
 OUTAGE = 1.0   # real seconds the switch answers nothing after the drop (its events are lost)
 
 
@@ -74,12 +72,9 @@ SITE: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def site(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = start_stack(database_url, tmp_path_factory.mktemp("engine-resilience"), site=SITE, speed=SPEED,
-                        environ={"CTI_ROUTING_SPEED": str(SPEED)})
-    stack.core.clock = lambda: stack.switch.engine.core.now_us() / 1_000_000  # the switch's time, as simulate does
-    raw: list[Event] = []
-    stack.core.add_channel_listener(raw.append)
-    stack.raw = raw  # type: ignore[attr-defined]
+    stack = engine_stack(database_url, tmp_path_factory.mktemp("engine-resilience"), SITE)
+    stack.use_switch_clock()
+    stack.record_channel_events()
     yield stack
     stack.close()
 
@@ -104,7 +99,7 @@ def _of(site: Stack, type_: str, iid: str) -> list[Any]:
 
 
 def _playbacks(site: Stack, leg: str) -> list[str]:
-    return [e.get("Playback-File-Path") for e in site.raw if e.name == "PLAYBACK_START" and e.uuid == leg]  # type: ignore[attr-defined]
+    return [e.get("Playback-File-Path") for e in site.raw if e.name == "PLAYBACK_START" and e.uuid == leg]
 
 
 def _ringing_leg(site: Stack, iid: str) -> str:

@@ -15,12 +15,11 @@ import pytest
 
 from cti.call_media import SECRET_DIGIT
 from esl.simulator import CallerBehaviour
-from tests.routing.engine_site import interaction_of
-from tests.stack import Stack, start_stack
+from tests.routing.engine_site import engine_stack, interaction_of
+from tests.stack import Stack
 
 pytestmark = pytest.mark.slow
 
-SPEED = 10.0
 PIN = "4321"
 SITE: dict[str, Any] = {
     "queues": [{"name": "s_q", "ring_timeout": 20, "wrapup": 0}],
@@ -41,8 +40,7 @@ SITE: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def site(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = start_stack(database_url, tmp_path_factory.mktemp("engine-secret"), site=SITE, speed=SPEED,
-                        environ={"CTI_ROUTING_SPEED": str(SPEED)})
+    stack = engine_stack(database_url, tmp_path_factory.mktemp("engine-secret"), SITE)
     stack.switch.register_phone("5001", answer_after=0.5)
     yield stack
     stack.close()

@@ -17,15 +17,13 @@ import pytest
 
 from cti.call_control import CallControl
 from cti.call_errors import BadRequest
-from esl.events import Event
 from esl.simulator import CallerBehaviour
 from routing.engine import EngineRequestError
-from tests.routing.engine_site import interaction_of
-from tests.stack import Stack, start_stack
+from tests.routing.engine_site import engine_stack, interaction_of
+from tests.stack import Stack
 
 pytestmark = pytest.mark.slow
 
-SPEED = 10.0
 SITE: dict[str, Any] = {
     "queues": [
         {"name": "t_first", "ring_timeout": 20, "wrapup": 3},
@@ -43,12 +41,9 @@ SITE: dict[str, Any] = {
 
 @pytest.fixture(scope="module")
 def site(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    stack = start_stack(database_url, tmp_path_factory.mktemp("engine-transfer"), site=SITE, speed=SPEED,
-                        environ={"CTI_ROUTING_SPEED": str(SPEED)})
-    stack.core.clock = lambda: stack.switch.engine.core.now_us() / 1_000_000
-    raw: list[Event] = []
-    stack.core.add_channel_listener(raw.append)
-    stack.raw = raw  # type: ignore[attr-defined]
+    stack = engine_stack(database_url, tmp_path_factory.mktemp("engine-transfer"), SITE)
+    stack.use_switch_clock()
+    stack.record_channel_events()
     for code in ("4001", "4002", "4003", "4004"):
         stack.switch.register_phone(code, answer_after=0.5)
     yield stack
@@ -88,7 +83,7 @@ def test_a_transfer_to_a_queue_puts_the_caller_back_in_line_for_that_queue(site:
 
     site.wait_for(lambda: engine.waiting_calls("t_second"), what="the caller waiting in t_second")
     site.wait_for(lambda: any(e.name == "PLAYBACK_START" and e.uuid == leg and e.get("Playback-File-Path")
-                              == "local_stream://moh" for e in site.raw), what="the queue's music")  # type: ignore[attr-defined]
+                              == "local_stream://moh" for e in site.raw), what="the queue's music")
     site.wait_for(lambda: not any(c["uuid"] == agent_leg for c in site.switch.channels()), what="the agent leg to end")
     site.wait_for(lambda: site.core.state.agent(first).state.value in ("wrap_up", "available"), what="the agent freed")
     states = [e.data["state"] for e in site.events if e.type == "agent.state_changed" and e.agent_id == first]
