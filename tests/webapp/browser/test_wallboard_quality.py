@@ -84,7 +84,14 @@ def test_build_a_form_play_and_score_then_the_agent_reads_it(browser: Any, base_
     from playwright.sync_api import expect
 
     page = signed_in(browser, base_url, "lead", "lead-pw-123", "/quality/")
-    page.locator("#qa-forms summary").click()
+    # The search results above load meanwhile and can move the summary under the
+    # click: open the panel until it says it is open.
+    forms = page.locator("#qa-forms")
+    for _ in range(3):
+        if forms.evaluate("d => d.open"):
+            break
+        forms.locator("summary").click()
+    expect(forms).to_have_js_property("open", True)
     page.fill("#qa-form-edit input[name=name]", "Care basics")
     first = page.locator("#qa-form-criteria tbody tr").nth(0)
     first.locator("[name=label]").fill("Greeting")
