@@ -59,7 +59,7 @@ def export():
     tz = services().settings.site_timezone
     stamp = datetime.now(ZoneInfo(tz)).strftime("%Y%m%d-%H%M")
     body = stream_with_context(iter_csv(services().db, flt, tz))
-    return Response(body, mimetype="text/csv; charset=utf-8",
+    return Response(body, content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'})
 
 

@@ -163,6 +163,10 @@ def login():
     if not extension:
         return error_response(400, "extension-required", "Enter the extension of the phone you use today.",
                               "extension")
+    holder = agent_views.extension_holder(services(), extension, agent["id"])
+    if holder is not None:
+        return error_response(409, "extension-in-use", f"Extension {extension} is in use by {holder}; use your own "
+                              "phone, or ask a supervisor to log that agent out.", "extension")
     return _command("agent_login", agent["id"], extension, ready=False, reason="login")
 
 

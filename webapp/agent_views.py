@@ -89,6 +89,22 @@ def live_agent(services: Services, agent_id: int) -> dict[str, Any]:
         return {"id": agent_id, "state": "logged_out", "reason": "", "extension": "", "since": None}
 
 
+def extension_holder(services: Services, extension: str, agent_id: int) -> str | None:
+    """The colleague ("name (code)") logged in on ``extension``, or None when it is free
+    or already this agent's. The core refuses the login either way; this names the
+    colleague, where the core's refusal only has their internal id."""
+    core = getattr(services, "core", None)
+    if core is None:
+        return None
+    holder = next((a["id"] for a in core.state.agents()
+                   if a["extension"] == extension and a["state"] != "logged_out" and a["id"] != agent_id), None)
+    if holder is None:
+        return None
+    row = services.db.fetchone(
+        "SELECT a.code, u.display_name FROM agents a JOIN users u ON u.id = a.user_id WHERE a.id = %s", (holder,))
+    return f"{row['display_name']} ({row['code']})" if row is not None else f"#{holder}"
+
+
 def call_of(agent: dict[str, Any]) -> str | None:
     """The interaction an agent is ringing for, talking on, or wrapping up."""
     wrapup = agent.get("wrapup") or {}
@@ -197,7 +213,7 @@ def recent_calls(db: Database, agent_id: int, limit: int = RECENT) -> list[dict[
 
 
 __all__ = [
-    "agent_of_user", "call_of", "current_call", "day_start", "desktop_state", "disposition_required",
+    "agent_of_user", "call_of", "current_call", "day_start", "desktop_state", "disposition_required", "extension_holder",
     "dispositions", "dispositions_for", "live_agent", "queues_of", "reason_codes", "recent_calls", "screen_pop_for",
     "screen_pops", "today_figures",
 ]

@@ -150,6 +150,16 @@ _LABELS: dict[str, tuple[str, str]] = {
     "cmp_attempts": ("Attempts", "拨打次数"),
     "cmp_last_outcome": ("Last outcome", "上次结果"),
     "cmp_fields": ("Details", "详情"),
+    # weekdays of the calling hours, retry outcomes, compliance periods, import states
+    "cmp_day_mon": ("Mon", "周一"), "cmp_day_tue": ("Tue", "周二"), "cmp_day_wed": ("Wed", "周三"),
+    "cmp_day_thu": ("Thu", "周四"), "cmp_day_fri": ("Fri", "周五"), "cmp_day_sat": ("Sat", "周六"),
+    "cmp_day_sun": ("Sun", "周日"),
+    "cmp_retry_no_answer": ("No answer", "无人接听"), "cmp_retry_busy": ("Busy", "忙线"),
+    "cmp_retry_failed": ("Failed", "呼叫失败"), "cmp_retry_machine": ("Answering machine", "答录机"),
+    "cmp_retry_abandoned": ("Abandoned", "放弃"), "cmp_retry_callback": ("Call back asked", "要求回呼"),
+    "cmp_period_day": ("Day", "当日"), "cmp_period_rolling_30_days": ("Last 30 days", "近 30 天"),
+    "cmp_job_running": ("running", "进行中"), "cmp_job_merging": ("merging", "合并中"),
+    "cmp_job_done": ("done", "已完成"), "cmp_job_failed": ("failed", "失败"),
 }
 
 add_labels({key: {"en": en, "zh": zh} for key, (en, zh) in _LABELS.items()})

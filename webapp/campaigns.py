@@ -109,7 +109,11 @@ def detail(campaign_id: int):
 @bp.route("/preview")
 @login_required("agent")
 def preview():
-    return render_template("campaign_preview.html", page_labels=labels_for(("cmp_",)))
+    """The agent's next preview contact; users without an agent (an admin) are told so
+    instead of a panel that can never fill."""
+    with services().db.transaction() as cur:
+        is_agent = campaign_sql.agent_id_of_user(cur, current_user().id) is not None
+    return render_template("campaign_preview.html", is_agent=is_agent, page_labels=labels_for(("cmp_",)))
 
 
 def _edit_page(row: dict[str, Any] | None):

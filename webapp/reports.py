@@ -250,7 +250,7 @@ def export(name: str, fmt: str):
         return render_template("reports_report.html", error=error, result=None,
                                **_form_context(spec, read_query(name, {}, _today()))), status
     filename = f"{name}_{query.start[:10]}_{query.end[:10]}.{fmt}"
-    return Response(stream, mimetype=MIMETYPES[fmt],
+    return Response(stream, content_type=MIMETYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
@@ -291,6 +291,6 @@ def erlang_export(fmt: str):
         context = {"values": {**reports_calc.DEFAULTS, **args}, "error": error, "result": None,
                    "minutes": reports_calc.INTERVAL_MINUTES, "export_args": args}
         return render_template("reports_erlang.html", **context), status
-    return Response(stream, mimetype=MIMETYPES[fmt],
+    return Response(stream, content_type=MIMETYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="erlang_calculator.{fmt}"',
                              "Cache-Control": "no-store"})

@@ -67,7 +67,9 @@ def _generic_totals(frame: pd.DataFrame, series: Series) -> dict[str, Any]:
     frame = frame.copy()
     if "handling_s" in frame and "available_s" in frame:
         frame["_handling_or_available_s"] = frame["handling_s"] + frame["available_s"]
-    summed_columns = [*series.bars, *series.line_of]
+    # A column may be both a bar and a term of the line (repeat_24h / calls): select it
+    # once, or the sums hold it twice and each lookup returns a frame, not a series.
+    summed_columns = list(dict.fromkeys([*series.bars, *series.line_of]))
     if series.line and not series.line_of:
         summed_columns.append(series.line)
     numeric = frame[summed_columns].apply(pd.to_numeric, errors="coerce")

@@ -234,6 +234,9 @@ class Floor:
             "agents": [self.agent(a) for a in sorted(self.directory.agents, key=lambda a: self.directory.agents[a].code)
                        if scope.sees_agent(a)],
             "calls": [call_summary(ix) for ix in calls if sees(scope, ix)],
+            # A call or agent in scope may be on a queue that is not (a team's agent on
+            # another queue): the page still names it as people know it.
+            "queue_names": {name: q.display_name for name, q in self.directory.queues.items()},
         }
 
 

@@ -9,9 +9,11 @@
 // campaign (pushed as `outbound.preview` to this agent only; dialled or skipped through
 // /campaigns/preview/*), and "not ready after this call" (Not ready pressed during a
 // call is queued by the server, shown on the state bar, pushed as `after_call`).
-import { api, callerName, connectSocket, escapeHtml, formatDuration, notify, t } from "/static/js/common.js";
+import { api, callerName, clearError, connectSocket, escapeHtml, formatDuration, notify, t } from "/static/js/common.js";
 
 const $ = (id) => document.getElementById(id);
+/** The label of ``key``, or ``fallback`` (the server's code) when there is none. */
+const labelOr = (key, fallback) => (t(key) === key ? fallback : t(key));
 const root = $("desktop");
 const agentId = Number(root.dataset.agentId);
 const CRM_KEY = "cti.agent.crmAuto";
@@ -42,6 +44,7 @@ function explain(error) {
 async function run(action) {
   try {
     const result = await action();
+    clearError();
     if (result && "agent" in result) apply(result);
     return result;
   } catch (error) {
@@ -118,7 +121,7 @@ socket.on("screen_pop", (pop) => {
   autoOpenCrm(pop);
 });
 socket.on("notice", (notice) => {
-  if (notice.code !== "session") notify(notice.message, notice.code === "transferred" ? "info" : "error");
+  if (notice.code !== "session") notify(translated(notice.code, notice.message), notice.code === "transferred" ? "info" : "error");
   refresh();
 });
 socket.on("agent.state_changed", (event) => {
@@ -197,7 +200,7 @@ function renderState() {
 
 function reasonLabel(code) {
   const found = (state.profile?.reason_codes ?? []).find((r) => r.code === code);
-  return found ? found.label : code;
+  return found ? found.label : labelOr(`ag_reason_${code}`, code);   // a system reason (missed, restored ...)
 }
 
 function renderCall() {
@@ -469,7 +472,7 @@ async function loadVoicemail() {
   let data;
   try { data = await api("GET", `/agent/api/voicemail?status=${state.vmStatus}`); } catch { return; }
   $("ag-voicemail").tBodies[0].innerHTML = data.voicemails.map((vm) => `<tr>
-    <td>${escapeHtml(new Date(vm.created_at).toLocaleString())}</td><td>${escapeHtml(vm.caller_number)}</td>
+    <td>${escapeHtml(shortTime(vm.created_at))}</td><td>${escapeHtml(vm.caller_number)}</td>
     <td>${escapeHtml(vm.event_code)}</td><td>${vm.duration_ms != null ? formatDuration(vm.duration_ms / 1000) : ""}</td>
     <td>${playButtons("voicemail", [vm.id])}
       ${vm.status === "new" ? `<button type="button" data-vm="take" data-id="${escapeHtml(vm.id)}">${escapeHtml(t("ag_vm_take"))}</button>` : ""}
@@ -495,10 +498,26 @@ async function loadRecent() {
   let data;
   try { data = await api("GET", "/agent/api/recent"); } catch { return; }
   $("ag-recent").tBodies[0].innerHTML = data.calls.map((c) => `<tr>
-    <td>${escapeHtml(new Date(c.started_at).toLocaleString())}</td>
+    <td>${escapeHtml(shortTime(c.started_at))}</td>
     <td>${escapeHtml(c.direction === "outbound" ? c.callee_number : c.caller_number)}</td>
-    <td>${escapeHtml(c.outcome)}</td><td>${escapeHtml(c.disposition)}</td>
+    <td>${escapeHtml(labelOr(`ag_out_${c.outcome}`, c.outcome))}</td>
+    <td>${escapeHtml(dispositionLabel(c.disposition, c.queue))}</td>
     <td>${playButtons("recording", c.recording_ids)}</td></tr>`).join("");
+}
+
+// The codes the server stores, as the labels the agent chose them by.
+function dispositionLabel(code, queue) {
+  const codes = state.profile?.dispositions ?? [];
+  const found = codes.find((d) => d.code === code && (d.queue === "" || d.queue === queue)) ?? codes.find((d) => d.code === code);
+  return found ? found.label : code ?? "";
+}
+
+// Today's calls by their time only, older ones with the date: the side column is narrow.
+function shortTime(iso) {
+  const when = new Date(iso);
+  const today = when.toDateString() === new Date().toDateString();
+  return today ? when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
+    : when.toLocaleString([], { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
 async function loadFigures() {

@@ -22,6 +22,9 @@ function showError(error) {
   notify(error instanceof ApiError ? error.message : String(error), "error");
 }
 
+/** The label of ``key``, or ``fallback`` (the server's code) when there is none. */
+const labelOr = (key, fallback) => (t(key) === key ? fallback : t(key));
+
 const percent = (x) => (x === null || x === undefined ? "—" : `${(x * 100).toFixed(1)}%`);
 
 // -- the list ---------------------------------------------------------------------
@@ -160,7 +163,7 @@ function showLists(lists, imports) {
   document.querySelector("#cmp-lists tbody").innerHTML = lists.map((l) =>
     `<tr><td>${escapeHtml(l.name)}</td><td>${l.contacts}</td></tr>`).join("");
   document.querySelector("#cmp-imports tbody").innerHTML = imports.map((j) =>
-    `<tr><td>${escapeHtml(j.file_name)}</td><td>${escapeHtml(j.status)}</td>` +
+    `<tr><td>${escapeHtml(j.file_name)}</td><td>${escapeHtml(labelOr(`cmp_job_${j.status}`, j.status))}</td>` +
     `<td>${j.rows_imported} ${t("cmp_imported")}, ${j.rows_bad} ${t("cmp_bad")}</td>` +
     `<td><a href="/campaigns/imports/${j.id}/issues.csv">${t("cmp_bad_report")}</a></td></tr>`).join("");
 }
@@ -320,7 +323,7 @@ function detailPage() {
     try {
       const data = await api("GET", `/campaigns/${id}/compliance${query ? `?${query}` : ""}`);
       document.querySelector("#cmp-compliance tbody").innerHTML = data.figures.reverse().map((f) =>
-        `<tr><td>${escapeHtml(f.period)}</td><td>${f.start}</td><td>${f.end}</td><td>${f.connected}</td>` +
+        `<tr><td>${escapeHtml(labelOr(`cmp_period_${f.period}`, f.period))}</td><td>${f.start}</td><td>${f.end}</td><td>${f.connected}</td>` +
         `<td>${f.abandoned}</td><td>${percent(f.abandon_rate)}</td><td>${f.within_limit ? "✓" : "✗"}</td></tr>`).join("");
     } catch (error) { showError(error); }
   }
@@ -340,6 +343,7 @@ function previewPage() {
     document.getElementById("pv-number").textContent = c.e164;
     document.getElementById("pv-campaign").textContent = offer.name;
     document.getElementById("pv-script").textContent = offer.script || "";
+    document.getElementById("pv-script").hidden = !offer.script;
     document.getElementById("pv-details").innerHTML =
       `<dt>${t("cmp_attempts")}</dt><dd>${c.attempts}</dd><dt>${t("cmp_last_outcome")}</dt><dd>${escapeHtml(c.last_outcome || "—")}</dd>` +
       Object.entries(c.fields || {}).map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join("");

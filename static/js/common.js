@@ -53,6 +53,15 @@ export function notify(message, kind = "info") {
   area.dataset.kind = kind;
 }
 
+/** Take an error off the status area once the user's next action has worked, so an
+ * old refusal is not read as the outcome of what they just did. */
+export function clearError() {
+  const area = document.getElementById("notice");
+  if (area?.dataset.kind !== "error") return;
+  area.textContent = "";
+  area.dataset.kind = "info";
+}
+
 /** Escape text for insertion into HTML built from strings. */
 export function escapeHtml(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);

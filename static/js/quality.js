@@ -19,6 +19,13 @@ function query() {
   return params;
 }
 
+/** The label the search form shows for a stored code (a queue's display name, a
+ * disposition's label), so results read like the filters that found them. */
+function optionLabel(field, code) {
+  const option = [...searchForm.elements[field].options].find((o) => o.value && o.value === code);
+  return option ? option.textContent : code ?? "";
+}
+
 async function search() {
   let data;
   try {
@@ -31,9 +38,9 @@ async function search() {
   body.innerHTML = data.recordings.map((r) => `<tr data-id="${escapeHtml(r.id)}"${current?.id === r.id ? ' aria-selected="true"' : ""}>
     <td>${escapeHtml(new Date(r.started_at).toLocaleString())}</td>
     <td>${escapeHtml(r.agent_name || "")} ${escapeHtml(r.agent_code || "")}</td>
-    <td>${escapeHtml(r.queue_name)}</td><td>${escapeHtml(r.caller_number)}</td>
+    <td>${escapeHtml(optionLabel("queue", r.queue_name))}</td><td>${escapeHtml(r.caller_number)}</td>
     <td>${r.duration_ms === null ? "—" : formatDuration(r.duration_ms / 1000)}</td>
-    <td>${escapeHtml(r.disposition)}</td>
+    <td>${escapeHtml(optionLabel("disposition", r.disposition))}</td>
     <td>${r.average_total === null ? "—" : r.average_total.toFixed(1)} (${r.reviews})</td>
     <td><button type="button" data-open="${escapeHtml(r.id)}">${escapeHtml(t("qa_play"))}</button></td>
   </tr>`).join("");

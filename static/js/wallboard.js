@@ -9,8 +9,10 @@ const ALERTS_KEY = "cti.wallboard.alerts";
 const WAITING = new Set(["queued", "offering"]);
 const MODE_KEYS = { "0": "listen", "2": "whisper", "3": "barge" };
 
+const chinese = document.documentElement.lang.startsWith("zh");
+
 const state = {
-  queues: new Map(), agents: new Map(), calls: new Map(), sessions: new Map(), ended: new Set(),
+  queues: new Map(), agents: new Map(), calls: new Map(), sessions: new Map(), ended: new Set(), queueNames: {},
   offset: 0, extension: "", reasons: [], skills: [], alerts: { sl_target: 0.8, max_wait_s: 60 },
 };
 
@@ -44,6 +46,7 @@ function hello() {
     state.calls = new Map(snapshot.calls.map((c) => [c.id, c]));
     state.sessions = new Map(snapshot.sessions.map((s) => [s.leg_uuid, s]));
     state.reasons = snapshot.reasons ?? [];
+    state.queueNames = snapshot.queue_names ?? {};
     state.skills = snapshot.skills ?? [];
     state.alerts = { ...snapshot.alerts, ...loadAlertOverrides() };
     if (!state.extension) state.extension = snapshot.extension ?? "";
@@ -67,6 +70,7 @@ function onSession(session) {
     else notify(t("sup_session_ended"));
   } else {
     state.sessions.set(session.leg_uuid, session);
+    if (session.state === "active") notify(t("sup_session_active"));   // not "your phone is ringing" any more
   }
   renderSession(); renderCalls();
 }
@@ -99,6 +103,25 @@ function queueTile(q) {
   </article>`;
 }
 
+/** A queue as people know it (its display name), in scope or not. */
+function queueName(name) {
+  return state.queues.get(name)?.display_name ?? state.queueNames[name] ?? name ?? "";
+}
+
+function reasonLabel(code) {
+  const listed = state.reasons.find((r) => r.code === code)?.label;
+  const system = t(`sup_reason_${code}`);   // missed, restored ... are set by the system, not listed
+  return listed ?? (system === `sup_reason_${code}` ? code : system);
+}
+
+/** Why a button is off: the server's sentence; in Chinese, the same from labels. */
+function refusalText(action, call, why) {
+  if (!chinese) return why;
+  const stateKey = `sup_call_${call.state}`;
+  if (action === "hangup" || t(stateKey) === stateKey) return t("sup_why_ended");
+  return `${t(stateKey)}：${t(action === "intercept" ? "sup_why_intercept" : "sup_why_monitor")}`;
+}
+
 function agentName(id) {
   const agent = state.agents.get(id);
   return agent ? `${agent.name} (${agent.code})` : (id ? `#${id}` : t("sup_none"));
@@ -124,7 +147,7 @@ function callRow(c) {
   return `<tr data-call="${escapeHtml(c.id)}" data-state="${escapeHtml(c.state)}">
     <td>${escapeHtml([callerName(c.caller_name, c.caller_number), c.caller_number].filter(Boolean).join(" "))}</td>
     <td>${escapeHtml(t(`sup_call_${c.state}`))}</td>
-    <td>${escapeHtml(state.queues.get(c.queue)?.display_name ?? c.queue)}</td>
+    <td>${escapeHtml(queueName(c.queue))}</td>
     <td>${escapeHtml(agent)}</td>
     <td class="wb-clock" data-since="${started ?? ""}">${since(started)}</td>
     <td>${supervisors || escapeHtml(t("sup_none"))}</td>
@@ -137,7 +160,7 @@ function callActions(c, waiting) {
   const button = (action, label, extra = "") => {
     const why = c.actions?.[action];
     const pressed = mine && mine.kind === "monitor" && mine.mode === action ? ' aria-pressed="true"' : "";
-    return `<button type="button" data-action="${action}"${why ? ` disabled title="${escapeHtml(why)}"` : ""}${pressed} ${extra}>${escapeHtml(t(label))}</button>`;
+    return `<button type="button" data-action="${action}"${why ? ` disabled title="${escapeHtml(refusalText(action, c, why))}"` : ""}${pressed} ${extra}>${escapeHtml(t(label))}</button>`;
   };
   let html = ["listen", "whisper", "barge"].map((m) => button(m, `sup_${m}`)).join("")
     + button("intercept", "sup_intercept") + button("hangup", "sup_hangup", 'class="danger"');
@@ -153,8 +176,8 @@ function renderAgents() {
   const agents = [...state.agents.values()].sort((a, b) => a.code.localeCompare(b.code, undefined, { numeric: true }));
   body.innerHTML = agents.map((a) => {
     const call = a.interaction_id ? state.calls.get(a.interaction_id) : null;
-    const callText = a.interaction_id ? `${call ? call.caller_number : ""} ${a.call_queue ? `· ${a.call_queue}` : ""}` : t("sup_none");
-    const reason = a.reason && a.state === "not_ready" ? ` (${a.reason})` : "";
+    const callText = a.interaction_id ? `${call ? call.caller_number : ""} ${a.call_queue ? `· ${queueName(a.call_queue)}` : ""}` : t("sup_none");
+    const reason = a.reason && a.state === "not_ready" ? ` (${reasonLabel(a.reason)})` : "";
     const loggedIn = a.state !== "logged_out";
     return `<tr data-agent="${a.id}" data-state="${escapeHtml(a.state)}">
       <td>${escapeHtml(a.name)} <span class="hint">${escapeHtml(a.code)}</span></td>

@@ -63,7 +63,8 @@ def test_log_in_on_a_phone_and_change_state(web, stack) -> None:
     desk = agent.post("/agent/api/login", {"extension": "1009"}).get_json()["agent"]
     assert desk["extension"] == "1009", "hot-desking: the phone is chosen at login"
     clash = sign_in(app, "agent1009").post("/agent/api/login", {})
-    assert clash.status_code == 409 and "in use" in clash.get_json()["error"]["message"]
+    assert clash.status_code == 409 and clash.get_json()["error"]["code"] == "extension-in-use"
+    assert "in use by 李娜 (1002)" in clash.get_json()["error"]["message"], "the colleague by name, not an id"
     agent.post("/agent/api/state", {"state": "logged_out"})
 
 

@@ -86,6 +86,9 @@ def test_create_upload_and_start_a_campaign(page: Any, base_url: str, tmp_path: 
     assert "1 imported" in page.inner_text("#cmp-progress-text")
     page.wait_for_selector("#cmp-lists tbody tr")
     assert page.inner_text("#cmp-lists tbody tr td >> nth=1") == "1"
+    page.wait_for_selector("#cmp-compliance tbody tr")
+    periods = set(page.locator("#cmp-compliance tbody tr td:first-child").all_inner_texts())
+    assert periods == {"Day", "Last 30 days"}, "compliance periods by their labels, not rolling_30_days"
 
     page.click("#cmp-actions [data-action=start]")
     page.wait_for_selector("#cmp-state:has-text('Running')")

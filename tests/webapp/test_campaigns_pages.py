@@ -30,6 +30,7 @@ GOOD = {
 def app(services: Any) -> Iterator[Any]:
     with services.db.transaction() as cur:
         upsert_user(cur, "cmp-manager", roles=("campaign_manager",), password=PASSWORD)
+        upsert_user(cur, "cmp-admin", roles=("admin",), password=PASSWORD)
         agent_user = upsert_user(cur, "cmp-agent", roles=("agent",), password=PASSWORD)
         cur.execute("INSERT INTO agents (user_id, code, default_extension) VALUES (%s, '2001', '2001')", (agent_user,))
         cur.execute("INSERT INTO queues (name) VALUES ('cmp-queue')")
@@ -223,6 +224,25 @@ def test_the_agents_preview_panel_without_an_offer(agent: Any) -> None:
     assert agent.get("/campaigns/preview/data").get_json() == {"offer": None}
     refused = agent.post("/campaigns/preview/dial", json={"contact_id": 1})
     assert refused.status_code == 404 and "no longer offered" in refused.get_json()["error"]["message"]
+
+
+def test_the_edit_page_in_chinese(manager: Any, campaign_id: int) -> None:
+    """Weekdays and retry outcomes were shown as codes (mon, no_answer) in Chinese."""
+    assert manager.post("/lang/zh").status_code == 302
+    try:
+        page = manager.get(f"/campaigns/{campaign_id}/edit").get_data(as_text=True)
+    finally:
+        manager.post("/lang/en")
+    assert "周一" in page and "周日" in page and "> mon</label>" not in page
+    assert '<th scope="row">无人接听</th>' in page and '<th scope="row">no_answer</th>' not in page
+
+
+def test_the_preview_page_tells_a_user_without_an_agent(app: Any, agent: Any) -> None:
+    """An admin sees "Preview dialling" in the menu but has no agent: the page says so
+    (in their language) instead of loading a panel whose data call answers 404."""
+    page = signed_in(app, "cmp-admin").get("/campaigns/preview").get_data(as_text=True)
+    assert "not set up as an agent" in page and "campaigns.js" not in page
+    assert "campaigns.js" in agent.get("/campaigns/preview").get_data(as_text=True)
 
 
 def test_a_socket_without_a_session_is_refused(app: Any) -> None:

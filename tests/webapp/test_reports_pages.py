@@ -217,6 +217,7 @@ def test_csv_download_parses_back_to_the_same_numbers(boss: Any, services) -> No
     response = boss.get("/reports/inbound_summary/export.csv", query_string=day_query(by="queue"))
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == f'attachment; filename="inbound_summary_{DAY}_{NEXT_DAY}.csv"'
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"   # once, not "; charset=utf-8" twice
     rows = list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     frame = run_report(services.db, "inbound_summary", start=DAY, end=NEXT_DAY, interval="day", by="queue", tz=TZ)
     assert [r["queue"] for r in rows] == frame["queue"].tolist()

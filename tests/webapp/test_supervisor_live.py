@@ -67,6 +67,8 @@ def test_hello_is_the_scoped_snapshot(app, site: Stack) -> None:
     assert [q["name"] for q in hello["queues"]] == ["sup_ring", "sup_talk", "sup_wait"]
     assert sorted(hello["rooms"]) == ["queue:sup_ring", "queue:sup_talk", "queue:sup_wait", "team:1"]
     assert {r["code"] for r in hello["reasons"]} == {"break", "coaching"}
+    # A team agent's call on a queue outside the scope is still shown by its display name.
+    assert hello["queue_names"]["sup_other"] == "Sup Other"
     assert hello["alerts"] == {"sl_target": 0.8, "max_wait_s": 60.0}
     tile = next(q for q in hello["queues"] if q["name"] == "sup_talk")
     assert {"waiting", "longest_waiting_since", "service_level", "abandon_rate", "agents_by_state",

@@ -4,6 +4,7 @@ a recording outside their scope, not even by its id."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 
@@ -79,6 +80,8 @@ def test_score_a_recording_and_the_agent_reads_it(app, services) -> None:
     form_id = created.get_json()["id"]
     page = lead.get("/quality/").get_data(as_text=True)
     assert 'value="q1"' in page and 'value="q2"' not in page     # filter choices are the scope too
+    headers = re.findall(r'<th scope="col">([^<]*)</th>', page.split('id="qa-results"', 1)[1].split("</thead>", 1)[0])
+    assert "Caller" in headers and "Caller number contains" not in headers   # a column, not the filter's label
     found = lead.get("/quality/api/recordings?from=2026-11-20&to=2026-11-20&min_duration=60", headers=JSON).get_json()
     assert [r["id"] for r in found["recordings"]] == [app.config["recordings"]["q1"]]
     assert found["recordings"][0]["agent_name"] == "Amy" and found["recordings"][0]["disposition"] == "resolved"

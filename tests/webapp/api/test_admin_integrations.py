@@ -75,3 +75,38 @@ def test_webhooks_need_the_private_box_for_local_targets(app, people, services):
                        data={"csrf_token": csrf}).status_code == 302
     assert client.post(f"/admin/integrations/webhooks/{hook_id}/delete", data={"csrf_token": csrf}).status_code == 302
     assert client.get(f"/admin/integrations/webhooks/{hook_id}").status_code == 404
+
+
+def _field(page: str, name: str) -> str:
+    found = re.search(rf'<input name="{name}"[^>]*value="([^"]*)"', page)
+    assert found is not None, f"no {name} field"
+    return found.group(1)
+
+
+def test_a_refused_form_comes_back_as_it_was_sent(app, people):
+    """After a mistake the admin fixes the one field; they do not type everything again."""
+    client, csrf = signed_in(app, people["int-admin"])
+    refused = client.post("/admin/integrations/tokens", data={
+        "name": "erp", "scopes": ["read", "calls"], "allowed_cidrs": "10.0.0.0/33", "rate_per_minute": "60",
+        "csrf_token": csrf}).get_data(as_text=True)
+    assert "10.0.0.0/33" in refused and _field(refused, "name") == "erp"
+    assert _field(refused, "allowed_cidrs") == "10.0.0.0/33"
+    assert re.findall(r'value="(\w+)" style="width:auto" checked', refused) == ["read", "calls"]
+    hook = client.post("/admin/integrations/webhooks", data={
+        "name": "erp-hook", "url": "http://127.0.0.1:8099/erp", "events": "call.*, nonsense",
+        "allow_private": "on", "csrf_token": csrf}).get_data(as_text=True)
+    hooks_part = hook.split('id="hooks-h"', 1)[1]
+    assert "nonsense" in hooks_part and _field(hooks_part, "name") == "erp-hook"
+    assert 'name="allow_private" style="width:auto" checked' in hook
+    blank = client.get("/admin/integrations/").get_data(as_text=True)
+    assert _field(blank, "name") == "" and "checked" not in blank
+
+
+def test_token_states_are_labelled(app, people, services):
+    client, csrf = signed_in(app, people["int-admin"])
+    client.post("/lang/zh", data={"csrf_token": csrf})
+    try:
+        client.post("/admin/integrations/tokens", data={"name": "zh-token", "scopes": ["read"], "csrf_token": csrf})
+        assert "有效" in client.get("/admin/integrations/").get_data(as_text=True)
+    finally:
+        client.post("/lang/en", data={"csrf_token": csrf})

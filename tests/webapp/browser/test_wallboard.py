@@ -81,7 +81,7 @@ def test_a_queued_call_and_an_agent_state_change_show_within_a_second(page: Any,
     site.core.command(site.core.state.agent_set_state, agent, "not_ready", "break", now=time.time())
     expect(page.locator(f'#wb-agents tr[data-agent="{agent}"]')).to_have_attribute(
         "data-state", "not_ready", timeout=WITHIN_A_SECOND)
-    expect(page.locator(f'#wb-agents tr[data-agent="{agent}"]')).to_contain_text("(break)")
+    expect(page.locator(f'#wb-agents tr[data-agent="{agent}"]')).to_contain_text("(Break)")   # the label, not the code
 
     site.switch.hangup(site.core.state.interaction(iid).customer_leg)
     expect(page.locator(f'#wb-calls tr[data-call="{iid}"]')).to_have_count(0, timeout=WITHIN_A_SECOND)
@@ -138,3 +138,21 @@ def test_an_alert_when_a_caller_waits_longer_than_the_limit(page: Any, site: Sta
     site.switch.hangup(site.core.state.interaction(iid).customer_leg)
     expect(page.locator("#wb-alerts")).to_be_empty(timeout=5_000)
     page.evaluate("localStorage.clear()")
+
+
+def test_in_chinese_reasons_and_refusals_are_labelled(page: Any, site: Stack, base_url: str) -> None:
+    """The titles of disabled buttons were the server's English sentence in Chinese."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{base_url}/supervisor/")
+    page.click("#switch-language")
+    expect(page.locator('#wb-status[data-live="true"]')).to_be_visible(timeout=10_000)
+    try:
+        _, iid = call_into(site, "sup_wait", "+15550404")
+        listen = page.locator(f'#wb-calls tr[data-call="{iid}"] button[data-action="listen"]')
+        expect(listen).to_be_disabled(timeout=WITHIN_A_SECOND)
+        expect(listen).to_have_attribute("title", "排队：监听、密语和强插需要坐席正在通话中")
+        site.switch.hangup(site.core.state.interaction(iid).customer_leg)
+    finally:
+        page.click("#switch-language")
+        expect(page.locator("html")).to_have_attribute("lang", "en")

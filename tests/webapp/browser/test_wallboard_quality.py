@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SITE = {
-    "queues": [{"name": "care"}],
+    "queues": [{"name": "care", "display_name": "Customer care"}],
     "users": [{"username": "lead", "password": "lead-pw-123", "roles": ["supervisor"], "queues": ["care"]}],
     "agents": [{"username": "amy", "password": "amy-pw-1234", "name": "Amy", "code": "2201", "extension": "2201",
                 "queues": ["care"]}],
@@ -108,6 +108,9 @@ def test_build_a_form_play_and_score_then_the_agent_reads_it(browser: Any, base_
     row = page.locator("#qa-results tbody tr")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("+15550777")
+    expect(row.locator("td").nth(2)).to_have_text("Customer care")   # the queue as the filter names it
+    # Nothing open yet: the results use the whole width, not three fifths beside an empty column.
+    assert page.locator("#qa-results").bounding_box()["width"] > 1000
     row.locator("button[data-open]").click()
     audio = page.locator("#qa-player audio")
     expect(audio).to_be_visible()
