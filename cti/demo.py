@@ -7,8 +7,8 @@ and the web app on ``CTI_HTTP``. The services are exactly those of ``cti serve``
 the switch and the people differ.
 
 Agents 1000-1002 are left logged out for the people trying the demo: sign in as one of
-them, confirm the extension, go available, and the next caller who chooses that queue
-rings your (simulated) phone, which answers by itself after a second.
+them, confirm the extension, go available, and a caller who chooses one of your queues
+soon rings your (simulated) phone, which answers by itself after a second.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 import click
 import gevent
 
+from cti.agent_states import AgentState
 from cti.bus import DomainEvent
 from cti.config import ESLNode, Settings
 from cti.core import COMMAND_REFUSALS
@@ -72,17 +73,27 @@ class DemoFloor:
         self._random = random.Random(2026)
 
     def start(self) -> None:
-        core = self.services.core
         rows = self.services.db.fetchall("SELECT id, code FROM agents ORDER BY code")
         for row in rows[HUMAN_AGENTS:]:
             self.bots.add(row["id"])
-            try:
-                core.command(core.state.agent_login, row["id"], row["code"], now=time.time(), ready=True)
-            except COMMAND_REFUSALS as exc:
-                log.info("demo agent not logged in", extra={"agent": row["id"], "why": str(exc)})
+            self._to_work(row["id"], row["code"])
         self.services.bus.subscribe("agent.state_changed", self._on_agent_state)
         if self.switch is not None:
             self._start_callers()
+
+    def _to_work(self, agent_id: int, extension: str) -> None:
+        """Log a bot in ready. On a demo started again over the same data, the core has
+        already logged in the bots that were busy when it stopped, as not ready
+        ("restored", as it must for people); a bot goes back to work instead."""
+        core = self.services.core
+        state = core.state.agent(agent_id).state
+        try:
+            if state is AgentState.LOGGED_OUT:
+                core.command(core.state.agent_login, agent_id, extension, now=time.time(), ready=True)
+            elif state is AgentState.NOT_READY:
+                core.command(core.state.agent_set_state, agent_id, "available", now=time.time())
+        except COMMAND_REFUSALS as exc:
+            log.info("demo agent not at work", extra={"agent": agent_id, "why": str(exc)})
 
     def _start_callers(self) -> None:
         from esl.simulator.traffic import CallerGenerator
