@@ -9,6 +9,8 @@ to ``audit_log`` with the admin as actor.
 from __future__ import annotations
 
 import json
+import secrets
+import time
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -108,10 +110,35 @@ def _page(status: int = 200, **shown: Any):
     return render_template("admin_integrations.html", **context), status
 
 
+#: Seconds a just-created token waits to be shown on the page the browser is sent to.
+REVEAL_SECONDS = 120
+
+
+def _reveals() -> dict[str, tuple[int, str, str, float]]:
+    """Tokens just created, by one-time reveal id: (admin, name, text, created at).
+    In memory only: a token's text is never stored, and a restart simply loses the
+    chance to see it (revoke and create another)."""
+    return current_app.extensions.setdefault("cti_token_reveals", {})
+
+
+def _reveal_once(reveal_id: str) -> dict[str, str]:
+    """The token behind ``reveal_id`` for the admin who created it, once: a reload of
+    the page shows it no more (and creates nothing)."""
+    now = time.monotonic()
+    reveals = _reveals()
+    for stale in [k for k, (_, _, _, at) in reveals.items() if now - at > REVEAL_SECONDS]:
+        del reveals[stale]
+    found = reveals.get(reveal_id)
+    if found is None or found[0] != _admin().id:
+        return {}
+    del reveals[reveal_id]
+    return {"new_token_name": found[1], "new_token": found[2]}
+
+
 @bp.route("/")
 @login_required("admin")
 def index():
-    return _page()
+    return _page(**_reveal_once(request.args.get("reveal", "")))
 
 
 @bp.route("/tokens", methods=["POST"])
@@ -130,7 +157,9 @@ def create_token():
         message = str(exc) if isinstance(exc, TokenError) else f"check the expiry date and the rate: {exc}"
         return _page(422, token_error=message)
     _audit("admin.token.create", "token", token.id, {"name": token.name, "scopes": list(token.scopes)})
-    return _page(201, new_token=text, new_token_name=token.name)
+    reveal_id = secrets.token_urlsafe(16)
+    _reveals()[reveal_id] = (_admin().id, token.name, text, time.monotonic())
+    return redirect(url_for(".index", reveal=reveal_id), 303)   # a reload must not create another
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])

@@ -41,10 +41,13 @@ def test_create_and_revoke_a_token(app, people, services):
     created = client.post("/admin/integrations/tokens", data={"name": "crm", "scopes": ["read", "calls"],
                                                               "allowed_cidrs": "", "rate_per_minute": "60",
                                                               "csrf_token": csrf})
-    assert created.status_code == 201
-    token = re.search(r'<code id="new-token">([^<]+)</code>', created.get_data(as_text=True)).group(1)
+    assert created.status_code == 303, "POST/redirect/GET: a reload must not create a second token"
+    shown = client.get(created.headers["Location"])
+    token = re.search(r'<code id="new-token">([^<]+)</code>', shown.get_data(as_text=True)).group(1)
     assert client.get("/api/v1/customers", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert token not in client.get(created.headers["Location"]).get_data(as_text=True), "shown once"
     assert token not in client.get("/admin/integrations/").get_data(as_text=True)
+    assert services.db.fetchone("SELECT count(*) AS n FROM api_tokens WHERE name = 'crm'")["n"] == 1
     token_id = services.db.fetchone("SELECT id FROM api_tokens WHERE name = 'crm' ORDER BY id DESC")["id"]
     client.post(f"/admin/integrations/tokens/{token_id}/revoke", data={"csrf_token": csrf})
     assert client.get("/api/v1/customers", headers={"Authorization": f"Bearer {token}"}).status_code == 401
