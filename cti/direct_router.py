@@ -225,10 +225,18 @@ class DirectRouter:
             self._cancel(iid, leg)
             return
         self._ringing.pop(leg, None)
+        self._bridge(node, iid, leg, retry_after_reconnect=True)
+
+    def _bridge(self, node: str, iid: str, leg: str, *, retry_after_reconnect: bool) -> None:
+        """``uuid_bridge`` the caller and the agent's answered leg; if the caller left
+        meanwhile, the agent's leg is released -- never left parked on a phone nobody
+        will hang up. A link lost around the command is settled once it is back."""
         try:
             self.core.switches.api(node, cmd.uuid_bridge(iid, leg))
             self.stats.bridged += 1
         except ESLNotConnected as exc:
+            if not retry_after_reconnect:
+                raise
             log.info("link lost around the bridge; settling it once back",
                      extra={"call": iid, "leg": leg, "why": str(exc)})
             self._settle_bridge_after_reconnect(node, iid, leg)
@@ -237,11 +245,9 @@ class DirectRouter:
             self._hang_up(node, leg)
 
     def _settle_bridge_after_reconnect(self, node: str, iid: str, leg: str) -> None:
-        """The link dropped around ``uuid_bridge``: the switch may or may not have
-        bridged, and its events of that time are lost. Once it is back, a call the
-        resync shows connected is left alone; otherwise the bridge is tried again, and
-        if the caller is gone the agent's answered leg is released -- never left
-        parked on a phone nobody will hang up."""
+        """The switch may or may not have made the bridge, and its events of that time
+        are lost: once it is back, a call the resync shows connected is left alone,
+        otherwise the bridge is tried again."""
         if not self.core.switches[node].wait_connected(_RECONNECT_WAIT):
             log.warning("switch not back; agent leg left to the switch", extra={"call": iid, "leg": leg})
             return
@@ -252,12 +258,10 @@ class DirectRouter:
         except UnknownInteraction:
             pass
         try:
-            self.core.switches.api(node, cmd.uuid_bridge(iid, leg))
-            self.stats.bridged += 1
-        except ESLError as exc:
-            log.info("bridge failed after reconnect; releasing the agent leg",
-                     extra={"call": iid, "leg": leg, "why": str(exc)})
-            self._hang_up(node, leg)
+            self._bridge(node, iid, leg, retry_after_reconnect=False)
+        except ESLNotConnected as exc:
+            log.warning("link lost again; agent leg left to the switch",
+                        extra={"call": iid, "leg": leg, "why": str(exc)})
 
     def _cancel_after_reconnect(self, node: str, iid: str, leg: str) -> None:
         client = self.core.switches[node]

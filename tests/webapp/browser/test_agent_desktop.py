@@ -15,21 +15,16 @@ Playwright drives Debian's /usr/bin/chromium.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from gevent.pywsgi import WSGIServer
 
 from esl.simulator.endpoints import CallerBehaviour
 from tests.webapp.agent_calls import KNOWN_CUSTOMER, agent_state, fast_stack
 from tests.webapp.agent_web import password
-from webapp import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 MAIN_DID = "4008001000"
 TIMEOUT_MS = 20_000
 
@@ -37,25 +32,6 @@ TIMEOUT_MS = 20_000
 @pytest.fixture(scope="module")
 def stack(site_db_url, tmp_path_factory):
     yield from fast_stack(site_db_url, tmp_path_factory.mktemp("browser-desktop"))
-
-
-@pytest.fixture(scope="module")
-def base_url(stack) -> Iterator[str]:
-    app, _ = create_app(stack.services)
-    server = WSGIServer(("127.0.0.1", 0), app, log=None)
-    server.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def open_desktop(chromium: Any, base_url: str, username: str) -> tuple[Any, list[str]]:

@@ -11,20 +11,16 @@ by gevent's WSGI server in this process; Playwright drives Debian's /usr/bin/chr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from gevent.pywsgi import WSGIServer
 
 from tests.webapp.agent_calls import CUSTOMERS, dial_and_connect, end, fast_stack
 from tests.webapp.agent_web import password
-from webapp import agent_views, create_app
+from webapp import agent_views
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TIMEOUT_MS = 20_000
 #: The parts of the desktop a logged-out agent without a call must not see.
 NOT_FOR_A_LOGGED_OUT_AGENT = ("#ag-statebar", "#ag-controls", "#ag-after-call", "#ag-wrapup", "#ag-pop", "#ag-preview")
@@ -33,25 +29,6 @@ NOT_FOR_A_LOGGED_OUT_AGENT = ("#ag-statebar", "#ag-controls", "#ag-after-call", 
 @pytest.fixture(scope="module")
 def stack(site_db_url, tmp_path_factory):
     yield from fast_stack(site_db_url, tmp_path_factory.mktemp("browser-layout"))
-
-
-@pytest.fixture(scope="module")
-def base_url(stack) -> Iterator[str]:
-    app, _ = create_app(stack.services)
-    server = WSGIServer(("127.0.0.1", 0), app, log=None)
-    server.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 def open_desktop(chromium: Any, base_url: str, username: str, *, chinese: bool = False) -> Any:

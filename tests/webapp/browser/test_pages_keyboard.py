@@ -16,15 +16,11 @@ from typing import Any
 
 import pytest
 
-from cti.runtime import make_http_server
 from tests.webapp.agent_calls import fast_stack
 from tests.webapp.agent_web import password
-from webapp import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TABS = 30   # focus stops checked per page
 
 PAGES = [
@@ -74,25 +70,6 @@ FOCUS_JS = """() => {
 @pytest.fixture(scope="module")
 def stack(site_db_url, tmp_path_factory):
     yield from fast_stack(site_db_url, tmp_path_factory.mktemp("pages"))
-
-
-@pytest.fixture(scope="module")
-def base_url(stack) -> Iterator[str]:
-    app, _ = create_app(stack.services)
-    server = make_http_server(app, "127.0.0.1", 0)
-    server.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

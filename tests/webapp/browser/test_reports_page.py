@@ -10,16 +10,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from gevent.pywsgi import WSGIServer
 
 from cti.config import load_settings
+from tests.webapp.browser.conftest import serving
 from tests.webapp.test_reports_support import DAY, TZ, build_site, password
-from webapp import create_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture(scope="module")
@@ -31,28 +28,21 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="module")
 def base_url(services) -> Iterator[str]:
     build_site(services.db)
-    app, _ = create_app(services)
-    server = WSGIServer(("127.0.0.1", 0), app, log=None)
-    server.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.stop()
+    with serving(services) as (url, app):
+        yield url
     app.extensions["cti_report_workers"].stop()
 
 
 @pytest.fixture(scope="module")
-def page(base_url: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        tab = browser.new_page(viewport={"width": 1366, "height": 800})
-        tab.goto(f"{base_url}/login")
-        tab.fill("input[name=username]", "boss")
-        tab.fill("input[name=password]", password("boss"))
-        tab.click("main button.primary")
-        tab.wait_for_url(f"{base_url}/")
-        yield tab
-        browser.close()
+def page(base_url: str, chromium: Any) -> Iterator[Any]:
+    tab = chromium.new_page(viewport={"width": 1366, "height": 800})
+    tab.goto(f"{base_url}/login")
+    tab.fill("input[name=username]", "boss")
+    tab.fill("input[name=password]", password("boss"))
+    tab.click("main button.primary")
+    tab.wait_for_url(f"{base_url}/")
+    yield tab
+    tab.close()
 
 
 def test_open_a_report_see_the_table_and_the_chart(page: Any, base_url: str) -> None:

@@ -17,15 +17,12 @@ from typing import Any
 
 import pytest
 
-from cti.runtime import make_http_server
 from tests.stack import Stack
+from tests.webapp.browser.conftest import serving
 from tests.webapp.supervisor_site import PHONES, call_into, ready, supervisor_stack, talking
-from webapp import create_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 WITHIN_A_SECOND = 1000   # ms
 
 
@@ -38,28 +35,21 @@ def site(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 @pytest.fixture(scope="module")
 def base_url(site: Stack) -> Iterator[str]:
-    app, _ = create_app(site.services)
-    server = make_http_server(app, "127.0.0.1", 0)
-    server.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.stop()
+    with serving(site.services) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")
-def page(base_url: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        tab = browser.new_page(viewport={"width": 1400, "height": 900})
-        tab.goto(f"{base_url}/login?next=/supervisor/")
-        tab.fill("input[name=username]", "lead_red")
-        tab.fill("input[name=password]", "red-pw-123")
-        tab.press("input[name=password]", "Enter")
-        tab.wait_for_url(f"{base_url}/supervisor/")
-        tab.wait_for_selector('#wb-status[data-live="true"]', timeout=10_000)
-        yield tab
-        browser.close()
+def page(base_url: str, chromium: Any) -> Iterator[Any]:
+    tab = chromium.new_page(viewport={"width": 1400, "height": 900})
+    tab.goto(f"{base_url}/login?next=/supervisor/")
+    tab.fill("input[name=username]", "lead_red")
+    tab.fill("input[name=password]", "red-pw-123")
+    tab.press("input[name=password]", "Enter")
+    tab.wait_for_url(f"{base_url}/supervisor/")
+    tab.wait_for_selector('#wb-status[data-live="true"]', timeout=10_000)
+    yield tab
+    tab.close()
 
 
 def test_a_queued_call_and_an_agent_state_change_show_within_a_second(page: Any, site: Stack) -> None:

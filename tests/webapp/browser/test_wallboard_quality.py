@@ -14,13 +14,10 @@ import pytest
 
 from cti.config import load_settings
 from cti.provision import provision
-from cti.runtime import make_http_server
-from webapp import create_app
+from tests.webapp.browser.conftest import serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SITE = {
     "queues": [{"name": "care", "display_name": "Customer care"}],
     "users": [{"username": "lead", "password": "lead-pw-123", "roles": ["supervisor"], "queues": ["care"]}],
@@ -53,21 +50,13 @@ def base_url(services) -> Iterator[str]:
     services.db.execute("""INSERT INTO recordings (id, interaction_id, agent_id, queue_name, caller_number, path,
                            started_at, duration_ms) VALUES (%s, %s, %s, 'care', '+15550777', %s, %s, 2000)""",
                         (str(uuid.uuid4()), iid, agent, str(audio), when))
-    app, _ = create_app(services)
-    server = make_http_server(app, "127.0.0.1", 0)
-    server.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.stop()
+    with serving(services) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")
-def browser(base_url: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+def browser(base_url: str, chromium: Any) -> Any:
+    return chromium
 
 
 def signed_in(browser: Any, base_url: str, username: str, password: str, landing: str) -> Any:
