@@ -85,12 +85,15 @@ def _admin() -> User:
     return user
 
 
-def _audit(action: str, target_type: str, target_id: Any, details: dict[str, Any] | None = None) -> None:
+def _audit(action: str, target_type: str, target_id: Any, details: dict[str, Any] | None = None,
+           *, refused: str = "") -> None:
+    """One audit row; a refused change is audited too, with why (``refused: ...``)."""
     user = _admin()
     _services().db.execute(
-        """INSERT INTO audit_log (actor_type, actor_id, actor_name, action, target_type, target_id, details)
-           VALUES ('user', %s, %s, %s, %s, %s, %s::jsonb)""",
-        (user.id, user.username, action, target_type, str(target_id), json.dumps(details or {})),
+        """INSERT INTO audit_log (actor_type, actor_id, actor_name, action, target_type, target_id, details, result)
+           VALUES ('user', %s, %s, %s, %s, %s, %s::jsonb, %s)""",
+        (user.id, user.username, action, target_type, str(target_id), json.dumps(details or {}),
+         f"refused: {refused}" if refused else "ok"),
     )
 
 
@@ -110,29 +113,36 @@ def _page(status: int = 200, **shown: Any):
     return render_template("admin_integrations.html", **context), status
 
 
-#: Seconds a just-created token waits to be shown on the page the browser is sent to.
+#: Seconds a just-created secret waits to be shown on the page the browser is sent to.
 REVEAL_SECONDS = 120
 
 
-def _reveals() -> dict[str, tuple[int, str, str, float]]:
-    """Tokens just created, by one-time reveal id: (admin, name, text, created at).
-    In memory only: a token's text is never stored, and a restart simply loses the
-    chance to see it (revoke and create another)."""
-    return current_app.extensions.setdefault("cti_token_reveals", {})
+def _reveals() -> dict[str, tuple[int, dict[str, str], float]]:
+    """Secrets just created (API tokens, webhook secrets) by one-time reveal id:
+    (admin, what the page shows, created at). In memory only: a token's text is never
+    stored, and a restart simply loses the chance to see it (revoke and create another)."""
+    return current_app.extensions.setdefault("cti_secret_reveals", {})
+
+
+def _redirect_to_reveal(shown: dict[str, str]):
+    """POST/redirect/GET: the secret is shown on the page the browser is sent to, so a
+    reload of that page never creates a second token or subscription."""
+    reveal_id = secrets.token_urlsafe(16)
+    _reveals()[reveal_id] = (_admin().id, shown, time.monotonic())
+    return redirect(url_for(".index", reveal=reveal_id), 303)
 
 
 def _reveal_once(reveal_id: str) -> dict[str, str]:
-    """The token behind ``reveal_id`` for the admin who created it, once: a reload of
-    the page shows it no more (and creates nothing)."""
+    """What ``reveal_id`` shows, to the admin who created it, once."""
     now = time.monotonic()
     reveals = _reveals()
-    for stale in [k for k, (_, _, _, at) in reveals.items() if now - at > REVEAL_SECONDS]:
+    for stale in [k for k, (_, _, at) in reveals.items() if now - at > REVEAL_SECONDS]:
         del reveals[stale]
     found = reveals.get(reveal_id)
     if found is None or found[0] != _admin().id:
         return {}
     del reveals[reveal_id]
-    return {"new_token_name": found[1], "new_token": found[2]}
+    return found[1]
 
 
 @bp.route("/")
@@ -155,11 +165,10 @@ def create_token():
         )
     except ValueError as exc:  # TokenError is a ValueError, so are bad dates and numbers
         message = str(exc) if isinstance(exc, TokenError) else f"check the expiry date and the rate: {exc}"
+        _audit("admin.token.create", "token", "", {"name": form.get("name", "")}, refused=message)
         return _page(422, token_error=message)
     _audit("admin.token.create", "token", token.id, {"name": token.name, "scopes": list(token.scopes)})
-    reveal_id = secrets.token_urlsafe(16)
-    _reveals()[reveal_id] = (_admin().id, token.name, text, time.monotonic())
-    return redirect(url_for(".index", reveal=reveal_id), 303)   # a reload must not create another
+    return _redirect_to_reveal({"new_token": text, "new_token_name": token.name})
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
@@ -185,9 +194,10 @@ def create_webhook():
         hook = _services().webhooks.create_subscription(**_hook_fields(request.form),
                                                         created_by=f"user:{_admin().username}")
     except WebhookError as exc:
+        _audit("admin.webhook.create", "webhook", "", {"url": request.form.get("url", "")}, refused=str(exc))
         return _page(422, webhook_error=str(exc))
     _audit("admin.webhook.create", "webhook", hook.id, {"url": hook.url, "allow_private": hook.allow_private})
-    return _page(201, new_secret=hook.secret, new_secret_name=hook.name)
+    return _redirect_to_reveal({"new_secret": hook.secret, "new_secret_name": hook.name})
 
 
 def _detail(webhook_id: int, status: int = 200, **shown: Any):
@@ -219,6 +229,7 @@ def update_webhook(webhook_id: int):
     except WebhookError as exc:
         if exc.status == 404:
             return error_response(404, exc.error_id, str(exc))
+        _audit("admin.webhook.update", "webhook", webhook_id, {"url": fields["url"]}, refused=str(exc))
         return _detail(webhook_id, 422, webhook_error=str(exc))
     _audit("admin.webhook.update", "webhook", hook.id, {"url": hook.url, "active": hook.active,
                                                         "allow_private": hook.allow_private})

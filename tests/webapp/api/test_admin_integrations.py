@@ -63,9 +63,14 @@ def test_webhooks_need_the_private_box_for_local_targets(app, people, services):
             "csrf_token": csrf}
     refused = client.post("/admin/integrations/webhooks", data=form)
     assert refused.status_code == 422 and "allow private target" in refused.get_data(as_text=True)
+    refusal = services.db.fetchone("SELECT result FROM audit_log WHERE action = 'admin.webhook.create' "
+                                   "ORDER BY id DESC LIMIT 1")
+    assert refusal["result"].startswith("refused: ") and "allow private target" in refusal["result"]
     created = client.post("/admin/integrations/webhooks", data={**form, "allow_private": "on", "active": "on"})
-    assert created.status_code == 201
-    assert re.search(r'<code id="new-secret">[^<]{16,}</code>', created.get_data(as_text=True))
+    assert created.status_code == 303
+    shown = client.get(created.headers["Location"]).get_data(as_text=True)
+    assert re.search(r'<code id="new-secret">[^<]{16,}</code>', shown)
+    assert "new-secret" not in client.get(created.headers["Location"]).get_data(as_text=True), "shown once"
     hook_id = services.db.fetchone("SELECT id FROM webhook_subscriptions WHERE name = 'lab'")["id"]
     detail = client.get(f"/admin/integrations/webhooks/{hook_id}")
     assert detail.status_code == 200 and "call.*" in detail.get_data(as_text=True)
@@ -93,6 +98,9 @@ def test_a_refused_form_comes_back_as_it_was_sent(app, people):
         "name": "erp", "scopes": ["read", "calls"], "allowed_cidrs": "10.0.0.0/33", "rate_per_minute": "60",
         "csrf_token": csrf}).get_data(as_text=True)
     assert "10.0.0.0/33" in refused and _field(refused, "name") == "erp"
+    audited = client.application.extensions["cti"].db.fetchone(
+        "SELECT result, details FROM audit_log WHERE action = 'admin.token.create' ORDER BY id DESC LIMIT 1")
+    assert audited["result"].startswith("refused: ") and audited["details"] == {"name": "erp"}
     assert _field(refused, "allowed_cidrs") == "10.0.0.0/33"
     assert re.findall(r'value="(\w+)" style="width:auto" checked', refused) == ["read", "calls"]
     hook = client.post("/admin/integrations/webhooks", data={
