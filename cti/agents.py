@@ -45,7 +45,37 @@ T = AgentTrigger
 
 
 class AgentRequestError(ValueError):
-    """A request with a bad argument (unknown reason code, malformed extension)."""
+    """A request with a bad argument (unknown reason code, malformed extension).
+
+    ``error_id`` is the stable code the web desktop and the REST API answer with (they
+    map it without reading the text), ``status`` the HTTP status that fits it and
+    ``field`` the request field to correct, when there is one."""
+
+    error_id = "invalid-agent-request"
+    status = 422
+    field: str | None = None
+
+
+class ExtensionInUse(AgentRequestError):
+    """Login refused: another logged-in agent holds the phone (one agent per extension).
+
+    The live state knows agents only by internal id, so the refusal it raises names
+    the phone, not the colleague; a layer that knows people (the web desktop and the
+    REST API, :func:`webapp.agent_views.extension_holder`) builds it with
+    ``holder_name`` ("Ann Lee (A01)"). ``holder`` is the colleague's agent id, never
+    shown."""
+
+    error_id = "extension-in-use"
+    status = 409
+    field = "extension"
+
+    def __init__(self, extension: str, holder: int, holder_name: str = "") -> None:
+        self.extension = extension
+        self.holder = holder
+        self.holder_name = holder_name
+        who = holder_name or "another agent"
+        super().__init__(f"extension {extension} is in use by {who}; use your own phone, or have that agent "
+                         "logged out first")
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,7 +395,7 @@ def is_busy(agent: Agent) -> bool:
 
 
 __all__ = [
-    "Agent", "AgentEffect", "AgentInput", "AgentRequestError", "CallAdopted", "CallEnded",
+    "Agent", "AgentEffect", "AgentInput", "AgentRequestError", "CallAdopted", "CallEnded", "ExtensionInUse",
     "ConsultEnded", "ConsultStarted", "DEFAULT_REASON_CODES", "ForceLogout", "ForceNotReady", "Hold",
     "IllegalAgentTransition", "Login", "Logout", "Offered", "RingAnswered", "RingEnded",
     "SetAvailable", "SetNotReady", "StartWrapupTimer", "Unhold", "WrapupDone", "WrapupTimeout",

@@ -41,6 +41,8 @@ import gevent
 import gevent.event
 
 from cti import channel_vars as cv
+from cti.agent_states import AgentState
+from cti.agents import Agent
 from cti.call_errors import ActionRefused, BadRequest, CallControlError, NotFound, SwitchDown
 from cti.call_rules import Action, CallView, availability, refusal, view_of
 from cti.call_targets import Target, check_dial_number, parse_target, safe_label
@@ -132,7 +134,7 @@ class CallControl:
         return self._view(self.interaction(interaction_id), agent_id)
 
     def _view(self, ix: Interaction, agent_id: int) -> CallView:
-        session = self.transfers.get(ix.id)
+        session = self.session(ix.id)
         active = self._recording(ix.id)
         return view_of(
             ix, agent_id, session.rules() if session else None, recording=active is not None,
@@ -143,7 +145,17 @@ class CallControl:
         return availability(self.view(agent_id, interaction_id))
 
     def session(self, interaction_id: str) -> TransferSession | None:
-        return self.transfers.get(interaction_id)
+        """The consultation or transfer running on the call, or None.
+
+        A session is over in the step that ends it: the machine says ENDED and the
+        customer is already with whoever keeps the call, while the shell may still be
+        sending its clean-up commands (restoring channel variables) before it forgets
+        the session. Readers (the buttons, the desktop, the API) see no session from
+        that step on, so the colleague who took the call is not refused "finish the
+        consultation first" meanwhile. A new consultation still waits for the
+        clean-up: :meth:`_start` checks under the session lock."""
+        session = self.transfers.get(interaction_id)
+        return None if session is None or session.state is SessionState.ENDED else session
 
     def _check(self, agent_id: int, interaction_id: str, action: Action) -> tuple[Interaction, CallView]:
         ix = self.interaction(interaction_id)
@@ -185,7 +197,7 @@ class CallControl:
 
     def send_dtmf(self, agent_id: int, interaction_id: str, digits: str) -> None:
         ix, view = self._check(agent_id, interaction_id, Action.DTMF)
-        session = self.transfers.get(interaction_id)
+        session = self.session(interaction_id)
         to = session.target_leg if session is not None and session.state is SessionState.TALKING else ix.customer_leg
         if to is None:
             raise ActionRefused("There is nobody to send the digits to.", error_id="customer-gone")
@@ -369,10 +381,7 @@ class CallControl:
                 WHERE qa.agent_id = %s AND q.name = %s""", (agent_id, queue)) is None:
             raise BadRequest(f"You do not work queue {queue!r}; call for one of your queues or none.",
                              error_id="bad-queue", field="queue")
-        try:
-            agent = self.core.state.agent(agent_id)
-        except UnknownAgent:
-            raise ActionRefused("Log in with your phone before placing a call.", error_id="not-logged-in") from None
+        agent = self._logged_in(agent_id)
         if agent.state.value not in ("available", "not_ready"):
             raise ActionRefused(f"You cannot place a call while {agent.state.value.replace('_', ' ')}.",
                                 error_id="agent-busy")
@@ -406,6 +415,17 @@ class CallControl:
             raise
         result.rawlink(lambda r: gevent.spawn(self._dial_agent_done, node, e164, agent_leg, r))
         return interaction_id
+
+    def _logged_in(self, agent_id: int) -> Agent:
+        """The agent, refused with ``not-logged-in`` when the live state does not know
+        them or knows them logged out: both mean "log in first", never "busy"."""
+        try:
+            agent = self.core.state.agent(agent_id)
+        except UnknownAgent:
+            agent = None
+        if agent is None or agent.state is AgentState.LOGGED_OUT:
+            raise ActionRefused("Log in with your phone before placing a call.", error_id="not-logged-in")
+        return agent
 
     def _dial_agent_done(self, node: str, number: str, agent_leg: str, result: gevent.event.AsyncResult) -> None:
         found = self._dials.get(agent_leg)

@@ -316,7 +316,7 @@ class LiveState:
     ) -> list[DomainEvent]:
         holder = self._store.by_extension.get(extension)
         if holder is not None and holder != agent_id:
-            raise ag.AgentRequestError(f"extension {extension} is in use by agent {holder}; log that agent out first")
+            raise ag.ExtensionInUse(extension, holder)
         self.add_agent(agent_id)
         return self._agent_command(agent_id, ag.Login(now, extension, ready, reason, dial_string))
 

@@ -251,6 +251,8 @@ class Transfers:
         session.state = state
         log.info("transfer session", extra={"call": session.interaction_id, "event": event.value,
                                             "state": state.value, "agent": session.agent_id})
+        if state is SessionState.ENDED:
+            self._settle(session)   # before the clean-up: a customer who hangs up during it is caught too
         try:
             self._run(session, ops)
         finally:

@@ -54,7 +54,7 @@ def import_command(db: Database, path: Path, *, list_name: str, mapping: str, re
 
     report = import_contacts(db.url, list_id, path, columns, default_region=region, progress=progress,
                              chunk_rows=chunk_rows)
-    echo(f"imported {report.imported} new contacts into list {list_name!r} (job {report.job_id}): "
+    echo(f"imported {report.imported} new contacts into list {list_name!r} from {path.name} (job {report.job_id}): "
          f"{report.rows_read} rows, {report.merged} merged into existing contacts, "
          f"{report.duplicates} duplicates in the file, {report.bad} bad")
     shown = [issue for issue in report.issues if issue.kind == "bad"]

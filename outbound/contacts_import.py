@@ -19,17 +19,24 @@ The child, in bounded memory (one chunk of rows at a time; nothing kept per row)
    row (:mod:`outbound.import_rows`), ``COPY``-ies good rows into a temporary staging
    table and bad rows, with row number and reason, into ``outbound_import_issues``;
 3. merges in SQL, inside one transaction (all or nothing): rows repeating a number of
-   the same file are reported as duplicates and merged into the first (later
-   non-empty values win, custom fields are combined); numbers already in the list are
-   merged into the existing contact (fields combined, state untouched) and reported;
-   the rest become new contacts.
+   the same file (however it is written: ``020 7123 4567`` and ``+44 20 7123 4567``
+   are one number) are reported as duplicates of the first row with that number and
+   merged into it: **the first row wins**, a duplicate only fills what the first row
+   left empty (name, time zone, custom fields it has no value for), so the contact
+   keeps the values of the row it says it came from (``source_row``); numbers already
+   in the list are merged into the existing contact (the file's non-empty values
+   update it, custom fields are combined, its state is untouched) and reported; the
+   rest become new contacts.
 
 As with any ``multiprocessing`` spawn, the program that calls :func:`import_contacts`
 must keep its top-level code under ``if __name__ == "__main__":`` (the ``cti`` entry
 point and test runners do): the child imports the main module.
 
-Every row of the file ends up counted exactly once: ``imported + merged + duplicates
-+ bad == rows_read``; nothing is dropped silently (empty rows are reported too).
+Every row of the file ends up counted exactly once, in the count its report line
+names: ``imported`` (new contacts), ``merged`` (rows merged into a contact already in
+the list: line kind ``merged``), ``duplicates`` (rows merged into an earlier row of
+the file: line kind ``duplicate``) and ``bad``; ``imported + merged + duplicates + bad
+== rows_read``; nothing is dropped silently (empty rows are reported too).
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ import logging
 import multiprocessing
 import resource
 import select
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -56,6 +64,8 @@ log = logging.getLogger(__name__)
 MAX_REPORTED = 1000
 _EXTRA = "\x00extra"          # column that catches values beyond the header's columns
 _DELIMITERS = ",;\t|"
+#: Longest file name kept on an import job (display only).
+MAX_FILE_NAME = 120
 
 
 @dataclass(frozen=True)
@@ -103,8 +113,13 @@ def import_contacts(
     progress: ProgressCallback | None = None,
     chunk_rows: int = 5000,
     encoding: str = "utf-8-sig",
+    file_name: str | None = None,
 ) -> ImportReport:
     """Import ``path`` into contact list ``list_id``; see the module docstring.
+
+    ``file_name``: the name the user knows the file by (a web upload is stored under a
+    random name), kept on the job for display only, through :func:`display_name`;
+    default: the name of ``path``.
 
     Raises:
         ImportFileError: the file cannot be read, or a mapped column is missing.
@@ -121,7 +136,8 @@ def import_contacts(
     receiver, sender = context.Pipe(duplex=False)
     worker = context.Process(
         target=_worker_main,
-        args=(sender, database_url, list_id, str(source), mapping.as_dict(), default_region, chunk_rows, encoding),
+        args=(sender, database_url, list_id, str(source), display_name(file_name or "", source.name), mapping.as_dict(),
+              default_region, chunk_rows, encoding),
         name="cti-contacts-import",
         daemon=True,
     )
@@ -169,10 +185,10 @@ def _follow(receiver: Any, worker: Any, progress: ProgressCallback | None) -> Im
 # -- the worker (runs in the spawned child) -----------------------------------------
 
 
-def _worker_main(sender: Any, database_url: str, list_id: int, path: str, mapping: dict[str, Any],
+def _worker_main(sender: Any, database_url: str, list_id: int, path: str, file_name: str, mapping: dict[str, Any],
                  default_region: str, chunk_rows: int, encoding: str) -> None:
     try:
-        job = _Job(sender, database_url, list_id, Path(path), ColumnMapping(**mapping), default_region)
+        job = _Job(sender, database_url, list_id, Path(path), file_name, ColumnMapping(**mapping), default_region)
         try:
             report = job.run(chunk_rows, encoding)
         finally:
@@ -192,7 +208,7 @@ def _worker_main(sender: Any, database_url: str, list_id: int, path: str, mappin
 class _Job:
     """One import, inside the worker: two plain psycopg2 connections, no gevent."""
 
-    def __init__(self, sender: Any, database_url: str, list_id: int, path: Path,
+    def __init__(self, sender: Any, database_url: str, list_id: int, path: Path, file_name: str,
                  mapping: ColumnMapping, default_region: str) -> None:
         import psycopg2
         import psycopg2.extensions
@@ -201,7 +217,7 @@ class _Job:
         # A spawned child re-imports the parent's entry point (``cti`` imports cti.cli,
         # which installs gevent's wait callback process-wide); COPY needs it gone.
         psycopg2.extensions.set_wait_callback(None)
-        self.sender, self.list_id, self.path = sender, list_id, path
+        self.sender, self.list_id, self.path, self.file_name = sender, list_id, path, file_name
         self.mapping, self.region = mapping, default_region
         self.meta = psycopg2.connect(database_url, cursor_factory=psycopg2.extras.RealDictCursor)
         self.meta.autocommit = True
@@ -262,7 +278,7 @@ class _Job:
             cur.execute(
                 """INSERT INTO outbound_import_jobs (list_id, file_name, file_format, mapping, default_region)
                    VALUES (%s, %s, %s, %s, %s) RETURNING id""",
-                (self.list_id, self.path.name, fmt, json.dumps(self.mapping.as_dict()), self.region),
+                (self.list_id, self.file_name, fmt, json.dumps(self.mapping.as_dict()), self.region),
             )
             self.job_id = int(cur.fetchone()["id"])
         self._progress("running")
@@ -320,20 +336,23 @@ CREATE TEMP TABLE import_staging (
 _REPORT_DUPLICATES = """
 INSERT INTO outbound_import_issues (job_id, row_number, kind, reason, raw)
 SELECT %(job)s, s.row_number, 'duplicate',
-       'same number ' || s.e164 || ' as row ' || s.first_row || '; merged into it', s.raw
+       'duplicate of row ' || s.first_row || ' (same number ' || s.e164 || '): row ' || s.first_row
+       || ' kept, this row only filled what it left empty', s.raw
   FROM (SELECT row_number, e164, raw, min(row_number) OVER (PARTITION BY e164) AS first_row
           FROM import_staging) s
  WHERE s.row_number <> s.first_row"""
 
-# One row per number: later non-empty values win, custom fields combine (later keys win).
+# One row per number: the first non-empty value of each field wins (the first row's,
+# else the earliest duplicate that has one). Custom fields hold only non-empty values;
+# jsonb_object_agg keeps the last value of a repeated key, hence the descending order.
 _MERGE_BY_NUMBER = """
 CREATE TEMP TABLE import_merged ON COMMIT DROP AS
 SELECT g.e164, g.first_row, g.name, g.timezone, coalesce(f.fields, '{}'::jsonb) AS fields
   FROM (SELECT e164, min(row_number) AS first_row,
-               coalesce((array_agg(name ORDER BY row_number DESC) FILTER (WHERE name <> ''))[1], '') AS name,
-               (array_agg(timezone ORDER BY row_number DESC) FILTER (WHERE timezone <> ''))[1] AS timezone
+               coalesce((array_agg(name ORDER BY row_number) FILTER (WHERE name <> ''))[1], '') AS name,
+               (array_agg(timezone ORDER BY row_number) FILTER (WHERE timezone <> ''))[1] AS timezone
           FROM import_staging GROUP BY e164) g
-  LEFT JOIN (SELECT s.e164, jsonb_object_agg(kv.key, kv.value ORDER BY s.row_number) AS fields
+  LEFT JOIN (SELECT s.e164, jsonb_object_agg(kv.key, kv.value ORDER BY s.row_number DESC) AS fields
                FROM import_staging s CROSS JOIN LATERAL jsonb_each(s.fields) kv
               GROUP BY s.e164) f USING (e164)"""
 
@@ -356,6 +375,20 @@ ON CONFLICT (list_id, e164) DO UPDATE SET
 
 
 # -- reading files ------------------------------------------------------------------
+
+
+def display_name(sent: str, fallback: str) -> str:
+    """A file name a browser or a user sent, made safe to show: the last path part
+    only (browsers may send ``C:\\Users\\ann\\list.csv``), no control or
+    bidirectional-override characters, spaces collapsed, at most
+    :data:`MAX_FILE_NAME` characters (the end kept: it holds the suffix).
+    ``fallback`` when nothing readable is left. For display only: never a path."""
+    base = sent.replace("\\", "/").rsplit("/", 1)[-1]
+    kept = "".join(" " if ch.isspace() else ch for ch in base if ch.isspace() or unicodedata.category(ch)[0] != "C")
+    name = " ".join(kept.split())
+    if len(name) > MAX_FILE_NAME:
+        name = "…" + name[-(MAX_FILE_NAME - 1):]
+    return name if name.strip(". ") else fallback
 
 
 def file_header(path: str | Path, encoding: str = "utf-8-sig") -> list[str]:

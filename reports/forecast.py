@@ -1,7 +1,9 @@
 """Forecast calls and handle time per interval from history.
 
 Method (the one the staffing report states in its ``method`` column): **same weekday
-and interval, mean of the last N weeks** (N = 4 by default). The forecast for the
+and interval, mean of the last N weeks** (N = 4 by default). :func:`method` gives it as
+a stable code plus its parameter, so a page can state it in its own language;
+:meth:`ForecastMethod.sentence` is the English statement the CLI and the exports carry. The forecast for the
 bucket starting at local wall time *w* is the mean of the history at *w - 7 days*,
 *w - 14 days*, ... using the N most recent weeks that fall inside the history. Weeks
 are matched on the local wall clock, so "Monday 09:00" stays Monday 09:00 across a
@@ -19,15 +21,39 @@ trend-adjusted model can replace :func:`same_slot_mean` without touching its cal
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 DEFAULT_WEEKS = 4
+#: Stable code of the forecasting method of :func:`same_slot_mean`.
+SAME_SLOT_MEAN = "same_slot_mean"
+
+
+@dataclass(frozen=True)
+class ForecastMethod:
+    """How a forecast was made: ``code`` names the method (pages label it in their
+    language), ``weeks`` is how many past weeks it averages."""
+
+    code: str
+    weeks: int
+
+    def sentence(self) -> str:
+        """The method in English, for the CLI and CSV/XLSX exports."""
+        if self.weeks == 1:
+            return "same weekday and interval, one week earlier"
+        return f"same weekday and interval, mean of the last {self.weeks} weeks of history"
+
+
+def method(weeks: int = DEFAULT_WEEKS) -> ForecastMethod:
+    """The method of :func:`same_slot_mean` over ``weeks`` weeks."""
+    return ForecastMethod(SAME_SLOT_MEAN, weeks)
 
 
 def method_name(weeks: int) -> str:
-    """The human-readable statement of the method, shown next to every forecast."""
-    return f"same weekday and interval, mean of the last {weeks} weeks of history"
+    """The English statement of the method (see :meth:`ForecastMethod.sentence`)."""
+    return method(weeks).sentence()
 
 
 def _by_wall_clock(history: pd.DataFrame) -> pd.DataFrame:

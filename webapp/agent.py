@@ -24,6 +24,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 from flask_socketio import SocketIO
 
+from cti.agents import ExtensionInUse
 from cti.call_control import CallControl
 from cti.call_errors import CallControlError
 from cti.core import COMMAND_REFUSALS, record_error
@@ -91,7 +92,13 @@ def _customer_error(exc: CustomerError):
 
 
 def _refused(exc: Exception):
-    return error_response(409, "refused", record_error(exc)[:1].upper() + record_error(exc)[1:] + ".")
+    """A refused live-state command; a phone held by a colleague keeps its own code
+    (``extension-in-use``: the desktop has a label for it) and field."""
+    text = record_error(exc)
+    sentence = text[:1].upper() + text[1:] + "."
+    if isinstance(exc, ExtensionInUse):
+        return error_response(exc.status, exc.error_id, sentence, exc.field)
+    return error_response(409, "refused", sentence)
 
 
 def _body() -> dict[str, Any]:
@@ -163,10 +170,9 @@ def login():
     if not extension:
         return error_response(400, "extension-required", "Enter the extension of the phone you use today.",
                               "extension")
-    holder = agent_views.extension_holder(services(), extension, agent["id"])
-    if holder is not None:
-        return error_response(409, "extension-in-use", f"Extension {extension} is in use by {holder}; use your own "
-                              "phone, or ask a supervisor to log that agent out.", "extension")
+    clash = agent_views.extension_holder(services(), extension, agent["id"])
+    if clash is not None:
+        return _refused(clash)
     return _command("agent_login", agent["id"], extension, ready=False, reason="login")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cti.agent_states import SYSTEM_REASONS
+from cti.agents import ExtensionInUse
 from cti.crm_lookup import CrmLookup
 from cti.customers import CustomerDirectory, region_from
 from cti.db import Database
@@ -89,10 +90,12 @@ def live_agent(services: Services, agent_id: int) -> dict[str, Any]:
         return {"id": agent_id, "state": "logged_out", "reason": "", "extension": "", "since": None}
 
 
-def extension_holder(services: Services, extension: str, agent_id: int) -> str | None:
-    """The colleague ("name (code)") logged in on ``extension``, or None when it is free
-    or already this agent's. The core refuses the login either way; this names the
-    colleague, where the core's refusal only has their internal id."""
+def extension_holder(services: Services, extension: str, agent_id: int) -> ExtensionInUse | None:
+    """The refusal to log ``agent_id`` in on ``extension`` when a colleague holds it
+    (None when it is free or already this agent's), naming the colleague for people:
+    the core refuses the same login (:class:`cti.agents.ExtensionInUse`, code
+    ``extension-in-use``) but only knows them by internal id. The desktop and the REST
+    API both answer with this one refusal."""
     core = getattr(services, "core", None)
     if core is None:
         return None
@@ -102,7 +105,8 @@ def extension_holder(services: Services, extension: str, agent_id: int) -> str |
         return None
     row = services.db.fetchone(
         "SELECT a.code, u.display_name FROM agents a JOIN users u ON u.id = a.user_id WHERE a.id = %s", (holder,))
-    return f"{row['display_name']} ({row['code']})" if row is not None else f"#{holder}"
+    name = f"{row['display_name']} ({row['code']})" if row is not None else ""
+    return ExtensionInUse(extension, holder, name)
 
 
 def call_of(agent: dict[str, Any]) -> str | None:

@@ -2,7 +2,8 @@
 progress, and the bad-row report.
 
 1. ``POST /campaigns/<id>/upload`` (multipart ``file``): the file is kept in the data
-   dir under a random name and its header row is returned, so the page can ask which
+   dir under a random name (the name the user gave it beside it, ``<upload>.name``, for
+   the import job's record) and its header row is returned, so the page can ask which
    column holds the phone number, the name, the time zone and custom fields.
 2. ``POST /campaigns/<id>/import`` (JSON: the upload, the list name, the region, the
    mapping): the list is created (or reused) and attached to the campaign, and the
@@ -32,7 +33,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 
 from outbound import campaign_sql
 from outbound import store as sql
-from outbound.contacts_import import ImportProgress, file_header, import_contacts
+from outbound.contacts_import import ImportProgress, display_name, file_header, import_contacts
 from outbound.errors import ImportFileError, OutboundError, UnknownCampaign, UnknownContactList
 from outbound.import_rows import ColumnMapping
 from outbound.phone import is_known_region
@@ -72,7 +73,9 @@ def routes(bp: Blueprint, roles: tuple[str, ...]) -> None:
         except ImportFileError:
             path.unlink(missing_ok=True)
             raise
-        return jsonify(upload=name, file_name=sent.filename, columns=columns)
+        file_name = display_name(sent.filename, name)
+        _given_name(path).write_text(file_name, encoding="utf-8")
+        return jsonify(upload=name, file_name=file_name, columns=columns)
 
     @bp.route("/<int:campaign_id>/import", methods=["POST"])
     @login_required(*roles)
@@ -95,7 +98,7 @@ def routes(bp: Blueprint, roles: tuple[str, ...]) -> None:
         user = current_user()
         socketio = current_app.extensions["cti_socketio"]
         gevent.spawn(_run, socketio, services().db.url, user.id, campaign_id, list_id, upload_dir() / name,
-                     mapping, region)
+                     mapping, region, _read_given_name(upload_dir() / name))
         return jsonify(upload=name, list_id=list_id, list_name=list_name), 202
 
     @bp.route("/imports/<int:job_id>")
@@ -140,8 +143,21 @@ def _mapping(value: Any) -> ColumnMapping:
                          timezone=value.get("timezone") or None, fields=fields)
 
 
+def _given_name(upload: Path) -> Path:
+    """Where the name the user gave an upload is kept (beside it, removed with it)."""
+    return upload.with_name(upload.name + ".name")
+
+
+def _read_given_name(upload: Path) -> str:
+    """The user's name of the upload, or its stored name for an upload that has none."""
+    try:
+        return _given_name(upload).read_text(encoding="utf-8")
+    except OSError:
+        return upload.name
+
+
 def _run(socketio: Any, database_url: str, user_id: int, campaign_id: int, list_id: int, path: Path,
-         mapping: ColumnMapping, region: str) -> None:
+         mapping: ColumnMapping, region: str, file_name: str) -> None:
     """The import, in its own greenlet: progress and the result go to the user's pages."""
     from webapp.campaigns import user_room
 
@@ -154,7 +170,8 @@ def _run(socketio: Any, database_url: str, user_id: int, campaign_id: int, list_
                           to=room)
 
     try:
-        report = import_contacts(database_url, list_id, path, mapping, default_region=region, progress=progress)
+        report = import_contacts(database_url, list_id, path, mapping, default_region=region, progress=progress,
+                                 file_name=file_name)
     except (OutboundError, RuntimeError) as exc:
         message = exc.message if isinstance(exc, OutboundError) else str(exc)
         log.warning("contact import failed", extra={"campaign": campaign_id, "why": message})
@@ -163,6 +180,7 @@ def _run(socketio: Any, database_url: str, user_id: int, campaign_id: int, list_
         return
     finally:
         path.unlink(missing_ok=True)
+        _given_name(path).unlink(missing_ok=True)
     socketio.emit("outbound.import", {
         "upload": upload, "campaign_id": campaign_id, "status": "done", "job_id": report.job_id,
         "rows_read": report.rows_read, "imported": report.imported, "merged": report.merged,

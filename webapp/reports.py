@@ -44,7 +44,7 @@ from webapp.reports_form import (
     read_query,
 )
 from webapp.reports_format import format_cell, is_numeric
-from webapp.reports_labels import LABELS, label
+from webapp.reports_labels import LABELS, label, method_label
 from webapp.reports_scope import REPORT_ROLES, Scope, load_choices, load_scope, restrict
 from webapp.reports_worker import ReportCrashed, ReportWorkers, WorkerFailed
 
@@ -149,12 +149,16 @@ def _chart(chart: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _table(result: dict[str, Any]) -> dict[str, Any]:
+    """The page's table. A staffing forecast's ``method`` column (an English sentence,
+    the same on every row; exports and the API keep it) is left out: the page states
+    the method once, above the table, in its own language."""
     interval = result.get("interval", "day")
     yes, no = translate("rep_yes"), translate("rep_no")
-    kinds = result["kinds"]
-    rows = [[format_cell(kind, value, interval=interval, yes=yes, no=no) for kind, value in zip(kinds, row, strict=True)]
+    shown = [i for i, c in enumerate(result["columns"]) if not (c == "method" and result.get("method"))]
+    kinds = [result["kinds"][i] for i in shown]
+    rows = [[format_cell(kinds[n], row[i], interval=interval, yes=yes, no=no) for n, i in enumerate(shown)]
             for row in result["rows"]]
-    return {"columns": [label("col", c) for c in result["columns"]], "numeric": [is_numeric(k) for k in kinds],
+    return {"columns": [label("col", result["columns"][i]) for i in shown], "numeric": [is_numeric(k) for k in kinds],
             "rows": rows}
 
 
@@ -225,7 +229,8 @@ def report(name: str):
     context = _form_context(spec, query)
     if result is not None:
         context.update(table=_table(result), pager=_pager(query, result), chart=_chart(result.get("chart")),
-                       heat_map=result.get("heat_map"), ivr=result.get("ivr"), method=result.get("method"),
+                       heat_map=result.get("heat_map"), ivr=result.get("ivr"),
+                       method=method_label(result["method"]) if result.get("method") else None,
                        interval=result.get("interval"), export_args=query.args())
     return render_template("reports_report.html", error=error, result=result, **context), status
 

@@ -8,6 +8,9 @@ IVR report's ``exit_<key>`` columns depend on the flows).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from webapp.i18n import CATALOG, translate
 
 _PAGE = {
@@ -49,6 +52,9 @@ _PAGE = {
     "rep_no_definition": ("The flow's definition was not found: its nodes are listed without links.",
                           "未找到该流程定义：仅列出节点。"),
     "rep_method": ("Forecast method", "预测方法"),
+    "rep_method_same_slot_mean": ("same weekday and interval, mean of the last {weeks} weeks of history",
+                                  "同一星期几的同一时段，取最近 {weeks} 周历史数据的平均值"),
+    "rep_method_same_slot_mean_one": ("same weekday and interval, one week earlier", "同一星期几的同一时段，取一周前的数据"),
     "rep_failed": ("The report could not be built; the problem has been logged.", "报表生成失败，问题已记录。"),
     "rep_yes": ("yes", "是"),
     "rep_no": ("no", "否"),
@@ -188,3 +194,12 @@ def label(kind: str, name: str, lang: str | None = None) -> str:
     if key in CATALOG:
         return translate(key, lang)
     return name.replace("_", " ").strip().capitalize()
+
+
+def method_label(method: Mapping[str, Any], lang: str | None = None) -> str:
+    """A forecast method (:class:`reports.forecast.ForecastMethod` as a dict: ``code``
+    and ``weeks``) stated in the page's language, ``rep_method_<code>`` with the weeks
+    filled in."""
+    weeks = int(method["weeks"])
+    key = f"rep_method_{method['code']}" + ("_one" if weeks == 1 else "")
+    return translate(key, lang).format(weeks=weeks)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from reports.catalog import CHUNKED, iter_report, run_report
 from reports.charts import ivr_tree_nodes
 from reports.errors import ReportError
 from reports.export import write_csv, write_xlsx
+from reports.forecast import DEFAULT_WEEKS
+from reports.forecast import method as forecast_method
 from webapp import reports_calc
 from webapp.reports_charts import heat_map, over_time
 from webapp.reports_format import column_kind
@@ -118,7 +121,7 @@ def report_page(conn: Any, *, name: str, page: int, page_size: int, **run: Any) 
         result["chart"] = over_time(name, full, interval)
         result["heat_map"] = heat_map(name, full, interval)
         if name == "staffing" and len(full):
-            result["method"] = str(full["method"].iloc[0])
+            result["method"] = asdict(forecast_method(int(full.attrs["filters"].get("weeks", DEFAULT_WEEKS))))
         if name == "ivr_tree":
             nodes = ivr_tree_nodes(full) if len(full) else {}
             result["ivr"] = build_trees(nodes, _flows(conn, list(nodes)))

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from cti.agent_states import AgentState
-from cti.demo import HUMAN_AGENTS, DemoFloor
 from cti.db import Database
+from cti.demo import HUMAN_AGENTS, DemoFloor
 from tests.stack import Stack, start_stack
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cti.agent_states import IllegalAgentTransition
-from cti.agents import AgentRequestError
+from cti.agents import AgentRequestError, ExtensionInUse
 from cti.bus import DomainEvent
 from cti.call_states import IllegalTransition
 from cti.tracker import LiveState, TrackerSettings, UnknownAgent, UnknownInteraction
@@ -358,8 +358,11 @@ def test_offer_command_is_idempotent() -> None:
 
 def test_agent_commands() -> None:
     w = World(7)
-    with pytest.raises(AgentRequestError, match="extension 7 is in use by agent 7"):
+    with pytest.raises(ExtensionInUse, match="extension 7 is in use by another agent") as clash:
         w.live.agent_login(8, "7", now=w.tick())
+    # A stable code for the web and the API; the colleague is never named by internal id.
+    assert (clash.value.error_id, clash.value.status, clash.value.field) == ("extension-in-use", 409, "extension")
+    assert clash.value.holder == 7 and "agent 7" not in str(clash.value)
     with pytest.raises(AgentRequestError, match="use available, not_ready or logged_out"):
         w.live.agent_set_state(7, "on_call", now=w.tick())
     changed = w.live.agent_set_state(7, "not_ready", "lunch", now=w.tick())

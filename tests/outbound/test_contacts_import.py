@@ -14,7 +14,7 @@ import pytest
 
 from cti.db import Database
 from outbound import store
-from outbound.contacts_import import ImportProgress, import_contacts
+from outbound.contacts_import import MAX_FILE_NAME, ImportProgress, display_name, import_contacts
 from outbound.errors import ImportFileError, UnknownContactList
 from outbound.import_rows import ColumnMapping
 
@@ -71,7 +71,7 @@ def test_csv_import_reports_every_row(db: Database, database_url: str, list_id: 
     assert found[3] == ("bad", "Phone: not a phone number")
     assert found[4][0] == "bad" and "unknown time zone 'Mars/Base'" in found[4][1]
     assert found[5] == ("bad", "empty row")
-    assert found[6][0] == "duplicate" and "as row 2" in found[6][1]
+    assert found[6][0] == "duplicate" and found[6][1].startswith("duplicate of row 2 (same number +14155550100)")
     assert found[8][0] == "bad" and "more values than the header" in found[8][1]
     assert [(i.row_number, i.kind) for i in report.issues] == [(3, "bad"), (4, "bad"), (5, "bad"),
                                                                (6, "duplicate"), (8, "bad")]
@@ -79,9 +79,10 @@ def test_csv_import_reports_every_row(db: Database, database_url: str, list_id: 
     people = contacts(db, list_id)
     assert set(people) == {"+14155550100", "+447911123456", "+13125550103"}
     ann = people["+14155550100"]
-    # Row 6 merged into row 2: later non-empty values win, custom fields combine.
+    # Row 6 merged into row 2: row 2's values win (plan gold, not silver); row 6 only
+    # filled the time zone row 2 left empty.
     assert ann["name"] == "Ann" and ann["timezone"] == "America/Chicago"
-    assert ann["fields"] == {"account": "A1", "plan": "silver"}
+    assert ann["fields"] == {"account": "A1", "plan": "gold"}
     assert ann["state"] == "new" and ann["source_row"] == 2 and ann["import_job_id"] == report.job_id
     assert people["+447911123456"]["name"] == "Dee\nsecond line"
 
@@ -90,11 +91,63 @@ def test_csv_import_reports_every_row(db: Database, database_url: str, list_id: 
     assert (job["status"], job["rows_read"], job["rows_imported"], job["rows_duplicate"], job["rows_bad"]) == (
         "done", 8, 3, 1, 4)
     assert job["file_format"] == "csv" and job["mapping"]["fields"] == {"account": "Account", "plan": "Plan"}
+    assert job["file_name"] == "c.csv"
 
     assert [p.status for p in seen][0] == "running" and seen[-1].status == "done"
     reads = [p.rows_read for p in seen]
     assert reads == sorted(reads) and reads[-1] == 8
     assert seen[-1].imported == 3 and seen[-1].duplicates == 1 and all(p.job_id == report.job_id for p in seen)
+
+
+def test_duplicates_written_two_ways_keep_the_first_row(db: Database, database_url: str, list_id: int,
+                                                         tmp_path: Path) -> None:
+    """The report line says "duplicate of row 2": the stored contact is row 2's, a
+    duplicate only filling what row 2 left empty, and the counts put each row where
+    its line does (a duplicate, not a merge into an existing contact)."""
+    rows = [
+        HEADER,
+        ["020 7123 4567", "Ann", "", "A1", ""],                           # row 2
+        ["+44 20 7123 4567", "Duplicate Ann", "Europe/London", "A9", "gold"],  # row 3: same number
+        ["+44 7911 123456", "Bea", "", "B1", ""],                         # row 4
+        ["0207 123 4567", "", "", "", "silver"],                          # row 5: same number again
+    ]
+    report = import_contacts(database_url, list_id, write_csv(tmp_path / "dupes.csv", rows), MAPPING,
+                             default_region="GB")
+    assert (report.rows_read, report.imported, report.merged, report.duplicates, report.bad) == (4, 2, 0, 2, 0)
+    assert [(i.row_number, i.kind) for i in report.issues] == [(3, "duplicate"), (5, "duplicate")]
+    assert report.issues[0].reason == ("duplicate of row 2 (same number +442071234567): row 2 kept, "
+                                       "this row only filled what it left empty")
+    ann = contacts(db, list_id)["+442071234567"]
+    assert (ann["name"], ann["source_row"]) == ("Ann", 2)
+    assert ann["timezone"] == "Europe/London"                        # row 2 had none: row 3's
+    assert ann["fields"] == {"account": "A1", "plan": "gold"}        # row 3's plan came before row 5's
+    job = db.fetchone("SELECT rows_imported, rows_merged, rows_duplicate FROM outbound_import_jobs WHERE id = %s",
+                      (report.job_id,))
+    assert job == {"rows_imported": 2, "rows_merged": 0, "rows_duplicate": 2}
+
+
+def test_the_job_keeps_the_name_the_user_gave_the_file(db: Database, database_url: str, list_id: int,
+                                                        tmp_path: Path) -> None:
+    stored = write_csv(tmp_path / "f78a0c1d9e2b4a5f8c3d2e1f0a9b8c7d.csv", [HEADER, ["4155550100", "Ann", "", "", ""]])
+    report = import_contacts(database_url, list_id, stored, MAPPING, file_name="C:\\Users\\ann\\Spring list.csv")
+    job = db.fetchone("SELECT file_name FROM outbound_import_jobs WHERE id = %s", (report.job_id,))
+    assert job == {"file_name": "Spring list.csv"}
+
+
+@pytest.mark.parametrize(("sent", "shown"), [
+    ("people.csv", "people.csv"),
+    ("C:\\fakepath\\people.csv", "people.csv"),
+    ("../../etc/people.csv", "people.csv"),
+    ("evil\u202egpj.csv", "evilgpj.csv"),                  # no right-to-left override
+    ("two\nlines\t.csv", "two lines .csv"),
+    ("名单 2026.xlsx", "名单 2026.xlsx"),
+    ("", "stored.csv"),
+    ("..", "stored.csv"),
+    ("x" * 200 + ".csv", "…" + ("x" * 200 + ".csv")[-(MAX_FILE_NAME - 1):]),
+])
+def test_display_name(sent: str, shown: str) -> None:
+    assert display_name(sent, "stored.csv") == shown
+    assert len(display_name(sent, "stored.csv")) <= MAX_FILE_NAME
 
 
 def test_reimport_merges_into_existing_contacts(db: Database, database_url: str, list_id: int,

@@ -39,11 +39,14 @@ def test_import_prints_progress_and_the_bad_rows(db: Database, tmp_path: Path) -
                             region="gb", campaign="cli-campaign", echo=lines.append, chunk_rows=2)
     assert (report.imported, report.duplicates, report.bad) == (2, 1, 1)
     assert lines[0].startswith("running: ") and any(line.startswith("done: 4 rows read") for line in lines)
-    assert "imported 2 new contacts into list 'cli-list'" in lines[-3]
+    assert "imported 2 new contacts into list 'cli-list' from contacts.csv" in lines[-3]
+    assert "1 duplicates in the file" in lines[-3]
     assert lines[-2:] == ["bad rows (row number as in the spreadsheet, header = row 1):",
                           "  row 3: Phone: not a phone number"]
-    row = db.fetchone("SELECT campaign_id, default_region FROM outbound_contact_lists WHERE name = 'cli-list'")
+    row = db.fetchone("SELECT id, campaign_id, default_region FROM outbound_contact_lists WHERE name = 'cli-list'")
     assert row is not None and (row["campaign_id"], row["default_region"]) == (campaign_id, "GB")
+    ann = db.fetchone("SELECT name FROM outbound_contacts WHERE list_id = %s AND e164 = '+447911123456'", (row["id"],))
+    assert ann == {"name": "Ann"}, "row 5 (the same number) is a duplicate of row 2: row 2 kept"
 
 
 @pytest.mark.parametrize(("kwargs", "error"), [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from reports.forecast import method_name, same_slot_mean
+from reports.forecast import DEFAULT_WEEKS, ForecastMethod, method, method_name, same_slot_mean
 
 
 def history_frame(index: pd.DatetimeIndex, offered: list[float]) -> pd.DataFrame:
@@ -65,3 +65,10 @@ def test_the_hour_skipped_by_a_clock_change_is_skipped_as_a_week() -> None:
 
 def test_method_is_stated() -> None:
     assert method_name(4) == "same weekday and interval, mean of the last 4 weeks of history"
+    assert method_name(1) == "same weekday and interval, one week earlier"
+
+
+def test_method_is_a_code_and_its_weeks() -> None:
+    """Pages state the method in their own language from the code and the weeks."""
+    assert method(3) == ForecastMethod("same_slot_mean", 3) and method().weeks == DEFAULT_WEEKS
+    assert method(3).sentence() == method_name(3)

@@ -4,9 +4,11 @@ call model (fed only by the switch's events) shows the result."""
 
 from __future__ import annotations
 
+import gevent.event
 import pytest
 
 from cti.call_errors import ActionRefused, BadRequest, NotFound
+from cti.transfer_states import PARK_AFTER_BRIDGE
 from tests.webapp.agent_calls import (
     CUSTOMERS,
     NO_ANSWER,
@@ -186,11 +188,13 @@ def test_dial_checks_the_number_and_the_agent(stack) -> None:
     with pytest.raises(BadRequest, match="country code"):
         control(stack).dial(agent, "call me")
     stack.core.command(stack.core.state.agent_set_state, agent, "logged_out", now=0)
-    with pytest.raises(ActionRefused, match="logged out"):
+    # Logged out is "log in first" (the desktop's label for it says so), not "busy".
+    with pytest.raises(ActionRefused, match="Log in with your phone") as refused:
         control(stack).dial(agent, CUSTOMERS[8])
+    assert refused.value.error_id == "not-logged-in"
 
 
-def test_an_agent_who_hangs_up_mid_consultation_hands_the_customer_over(stack) -> None:
+def test_an_agent_who_hangs_up_mid_consultation_hands_the_customer_over(stack, monkeypatch) -> None:
     agent, ix_id = dial_and_connect(stack, "1005", CUSTOMERS[9])
     colleague = ready(stack, "1004")
     calls = control(stack)
@@ -199,11 +203,29 @@ def test_an_agent_who_hangs_up_mid_consultation_hands_the_customer_over(stack) -
         calls.complete(agent, ix_id)
     stack.wait_for(lambda: getattr(calls.session(ix_id), "state", None) is not None
                    and calls.session(ix_id).state.value == "talking", what="talking to the colleague")
+    # After the hand-over bridge the session's clean-up (unsetting park_after_bridge)
+    # still goes to the switch; hold its replies, as a loaded switch would.
+    released, held = gevent.event.Event(), []
+    best_effort = calls.link.best_effort
+
+    def slow_clean_up(node: str, command: str) -> bool:
+        if command.startswith("uuid_setvar") and command.endswith(PARK_AFTER_BRIDGE):
+            held.append(command)
+            released.wait(10)
+        return best_effort(node, command)
+
+    monkeypatch.setattr(calls.link, "best_effort", slow_clean_up)
     agent_leg = calls.session(ix_id).agent_leg
     stack.switch.hangup(agent_leg)           # the agent's phone hangs up
-    moved = stack.wait_event("call.transferred", interaction_id=ix_id)
-    assert moved.data["kind"] == "attended" and moved.data["to_agent_id"] == colleague
-    stack.wait_for(lambda: serving_agent(stack, ix_id) == colleague, what="customer with the colleague")
-    assert calls.session(ix_id) is None
+    try:
+        moved = stack.wait_event("call.transferred", interaction_id=ix_id)
+        assert moved.data["kind"] == "attended" and moved.data["to_agent_id"] == colleague
+        stack.wait_for(lambda: serving_agent(stack, ix_id) == colleague and held, what="customer with the colleague")
+        # The call is the colleague's in the step that ended the session, clean-up or not.
+        assert calls.session(ix_id) is None
+        assert calls.availability(colleague, ix_id)["hold"] is None
+    finally:
+        released.set()
+    stack.wait_for(lambda: calls.transfers.get(ix_id) is None, what="the session's clean-up done")
     end(stack, ix_id)
     stack.wait_for(lambda: agent_state(stack, colleague) == "wrap_up", what="colleague in wrap-up")

@@ -21,11 +21,14 @@ ROOT = Path(__file__).resolve().parents[2]
 #: Where the desktop's refusals come from: call control and its rules, transfers, the
 #: desktop's own endpoints, wrap-up and "not ready after this call".
 SOURCES = ("cti/call_rules.py", "cti/call_control.py", "cti/call_errors.py", "cti/transfers.py",
-           "webapp/agent.py", "webapp/agent_wrapup.py", "webapp/after_call.py")
+           "webapp/agent.py", "webapp/agent_wrapup.py", "webapp/after_call.py", "cti/agents.py")
 PATTERNS = (r'error_id="([a-z-]+)"', r'_no\("([a-z-]+)"', r'error_response\(\d+, "([a-z-]+)"',
-            r'"code": "([a-z-]+)"')
+            r'"code": "([a-z-]+)"', r'error_id = "([a-z-]+)"')
 #: Codes that only a broken client or a bug can cause: the server's sentence is shown.
-NOT_FOR_AGENTS = {"bad-request", "call-control", "not-found", "refused", "unknown-action", "bad-state", "bad-status"}
+#: (``invalid-agent-request``: the desktop shows the core's other agent request errors
+#: as ``refused``; only ``extension-in-use`` keeps its code there.)
+NOT_FOR_AGENTS = {"bad-request", "call-control", "not-found", "refused", "unknown-action", "bad-state", "bad-status",
+                  "invalid-agent-request"}
 
 
 def _codes() -> set[str]:

@@ -9,6 +9,7 @@ import io
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import gevent
@@ -139,7 +140,7 @@ def test_create_and_edit(manager: Any, campaign_id: int) -> None:
     assert campaign["starts_at"] == "2030-01-02T09:30:00+00:00" and campaign["starts_at_local"] == "2030-01-02T09:30"
 
 
-def test_upload_import_and_the_bad_row_report(app: Any, manager: Any, campaign_id: int) -> None:
+def test_upload_import_and_the_bad_row_report(app: Any, services: Any, manager: Any, campaign_id: int) -> None:
     sio = live(app, manager)
     rows = [["Mobile", "Full name", "Plan"], ["+44 7911 123456", "Ann", "gold"], ["12345", "Bob", ""],
             ["+44 7911 123457", "Cid", "silver"]]
@@ -172,6 +173,9 @@ def test_upload_import_and_the_bad_row_report(app: Any, manager: Any, campaign_i
     data = manager.get(f"/campaigns/{campaign_id}/data").get_json()
     assert [(lst["name"], lst["contacts"]) for lst in data["lists"]] == [("autumn-people", 2)]
     assert data["contacts"]["new"] == 2
+    # The job shows the file by the name the manager gave it, not the stored upload's.
+    assert job["job"]["file_name"] == "people.csv" and data["imports"][0]["file_name"] == "people.csv"
+    assert not list(Path(services.settings.data_dir, "imports").glob(upload["upload"] + "*"))
 
 
 def test_start_then_live_figures_are_pushed(app: Any, manager: Any, campaign_id: int) -> None:

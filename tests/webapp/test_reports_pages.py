@@ -277,12 +277,33 @@ def test_erlang_calculator_mistakes(sup: Any, app: Any) -> None:
     assert signed_in(app, "cm").get("/reports/erlang").status_code == 403
 
 
+STAFFING = {"from": "2026-01-12T09:00", "to": "2026-01-12T11:00", "interval": "30min", "by": "none"}
+
+
 def test_staffing_forecast_states_its_method(boss: Any) -> None:
-    query = {"from": "2026-01-12T09:00", "to": "2026-01-12T11:00", "interval": "30min", "by": "none", "weeks": "1"}
-    page = boss.get("/reports/staffing", query_string=query).get_data(as_text=True)
-    assert "Forecast method" in page and "mean of the last 1 weeks" in page
+    page = boss.get("/reports/staffing", query_string={**STAFFING, "weeks": "1"}).get_data(as_text=True)
+    assert "Forecast method:</strong> same weekday and interval, one week earlier" in page
     # Monday a week earlier: 09:00-09:30 two calls, 09:30 one, 10:00 one, 10:30 none.
     assert column(page, "Forecast calls") == ["2", "1", "1", "0"]
+    # Stated once above the table, not as an English sentence on every row.
+    assert "Method" not in table(page)[0]
+    page = boss.get("/reports/staffing", query_string={**STAFFING, "weeks": "3"}).get_data(as_text=True)
+    assert "same weekday and interval, mean of the last 3 weeks of history" in page
+    download = boss.get("/reports/staffing/export.csv", query_string={**STAFFING, "weeks": "3"})
+    rows = list(csv.DictReader(io.StringIO(download.get_data().decode("utf-8-sig"))))
+    assert rows[0]["method"] == "same weekday and interval, mean of the last 3 weeks of history"
+
+
+def test_the_staffing_method_in_chinese(boss: Any) -> None:
+    boss.post("/lang/zh", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"',
+                                                        boss.get("/reports/").get_data(as_text=True)).group(1)})
+    try:
+        page = boss.get("/reports/staffing", query_string={**STAFFING, "weeks": "3"}).get_data(as_text=True)
+        assert "预测方法:</strong> 同一星期几的同一时段，取最近 3 周历史数据的平均值" in page
+        assert "same weekday" not in page
+    finally:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', boss.get("/reports/").get_data(as_text=True)).group(1)
+        boss.post("/lang/en", data={"csrf_token": token})
 
 
 # -- the worker processes ---------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from webapp.agent_views import extension_holder
 from webapp.api.errors import ApiError
 from webapp.api.live import agent_rows, core_of, live_agents, render_agent
 from webapp.api.operations import ApiRequest, Reply, api_operation, path_param, query_param
@@ -89,10 +90,9 @@ def login_agent(req: ApiRequest) -> Reply:
     if not extension:
         raise ApiError(422, "validation-failed", "extension: this agent has no default extension; give one",
                        field="extension")
-    for other in live_agents(req.services).values():
-        if other["extension"] == extension and other["id"] != row["id"]:
-            raise ApiError(409, "extension-in-use",
-                           f"extension {extension} is in use by agent {other['id']}; log that agent out first")
+    clash = extension_holder(req.services, extension, row["id"])
+    if clash is not None:
+        raise clash
     core = core_of(req.services)
     core.command(core.state.agent_login, row["id"], extension, now=time.time(), ready=bool(req.body.get("ready")))
     return _one(req)

@@ -95,7 +95,7 @@ def translate(exc: Exception) -> ApiError | None:
     if isinstance(exc, IllegalAgentTransition | IllegalTransition):
         return ApiError(409, "state-conflict", str(exc))
     if isinstance(exc, AgentRequestError):
-        return ApiError(422, "invalid-agent-request", str(exc))
+        return ApiError(exc.status, exc.error_id, str(exc), field=exc.field)
     if isinstance(exc, UnknownAgent | UnknownInteraction):
         return ApiError(404, "not-found", str(exc))
     if isinstance(exc, DatabaseUnavailable):

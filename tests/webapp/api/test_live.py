@@ -46,6 +46,9 @@ def test_agent_dials_through_the_api_and_the_webhook_follows(live, api):
     other = live.agent_id("1014")
     taken = client.post(f"{V1}/agents/{other}/login", headers=headers, json={"extension": "1013"})
     assert taken.status_code == 409 and taken.get_json()["error"]["code"] == "extension-in-use"
+    assert taken.get_json()["error"]["field"] == "extension"
+    assert f"agent {agent_id}" not in taken.get_json()["error"]["message"], "the colleague by name, not an id"
+    assert "(1013)" in taken.get_json()["error"]["message"]
 
     dialled = client.post(f"{V1}/calls", headers=headers, json={"agent_id": agent_id, "number": CUSTOMERS[20]})
     assert dialled.status_code == 201, dialled.get_json()
