@@ -60,7 +60,7 @@ def test_a_logged_out_agent_sees_the_phone_login_only(stack, base_url, chromium)
     page.fill("#ag-dial-number", CUSTOMERS[30])
     page.click("#ag-dial button[type=submit]")
     page.wait_for_selector("#notice[data-kind=error]")
-    assert "logged out" in page.inner_text("#notice")
+    assert "Log in with your phone" in page.inner_text("#notice")
 
     page.click("#ag-login button[type=submit]")
     page.wait_for_selector("#ag-statebar", state="visible")
