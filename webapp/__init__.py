@@ -59,7 +59,7 @@ def create_app(services: Services, test_config: dict[str, Any] | None = None) ->
     sockets.register(socketio, services)
     for area in areas:   # an area with live pushes of its own registers them over the same server
         if hasattr(area, "register_socketio"):
-            area.register_socketio(socketio, services)
+            area.register_socketio(app, socketio, services)
     app.extensions["cti_socketio"] = socketio
     return app, socketio
 

@@ -21,7 +21,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
+from flask import Blueprint, Flask, abort, current_app, g, jsonify, render_template, request
 from flask_socketio import SocketIO
 
 from cti.agents import ExtensionInUse
@@ -107,7 +107,7 @@ def _body() -> dict[str, Any]:
 
 
 def after_call() -> AfterCallRequests:
-    return current_app.extensions["cti_socketio"].cti_after_call
+    return current_app.extensions["cti_after_call"]
 
 
 def _state() -> dict[str, Any]:
@@ -390,7 +390,7 @@ def _visible_voicemail(voicemail_id: str) -> dict[str, Any]:
 # --- live pushes ---------------------------------------------------------------------------
 
 
-def register_socketio(socketio: SocketIO, built: Services) -> None:
+def register_socketio(app: Flask, socketio: SocketIO, built: Services) -> None:
     """The queued not-ready requests of this process, told about every agent state
     change, and pushed to the agent's pages as ``after_call``."""
 
@@ -399,5 +399,5 @@ def register_socketio(socketio: SocketIO, built: Services) -> None:
 
     requests = AfterCallRequests(built, notify)
     built.bus.subscribe("agent.state_changed", requests.on_event)
-    socketio.cti_after_call = requests  # type: ignore[attr-defined]  # read by after_call() and the hello push
+    app.extensions["cti_after_call"] = requests   # read by after_call() and the hello push
 

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, jsonify, render_template, request, session
+from flask import Blueprint, Flask, jsonify, render_template, request, session
 from flask_socketio import SocketIO, join_room
 
 from cti.bus import DomainEvent
@@ -332,7 +332,7 @@ campaign_dnc.routes(bp, ROLES)
 # -- live pushes -------------------------------------------------------------------------
 
 
-def register_socketio(socketio: SocketIO, built: Services) -> None:
+def register_socketio(app: Flask, socketio: SocketIO, built: Services) -> None:
     """``campaigns_hello`` joins the rooms (see the module docstring); campaign events
     from the bus are emitted to them."""
 

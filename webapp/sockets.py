@@ -46,7 +46,7 @@ from typing import Any
 
 import gevent
 import gevent.queue
-from flask import session
+from flask import current_app, session
 from flask_socketio import SocketIO, emit, join_room
 
 from cti.bus import DomainEvent
@@ -229,7 +229,7 @@ def register(socketio: SocketIO, services: Services) -> None:
         rooms, agent_id = user_rooms(services.db, user)
         for room in rooms:
             join_room(room)
-        queued = getattr(socketio, "cti_after_call", None)   # webapp.agent's, once registered
+        queued = current_app.extensions.get("cti_after_call")   # webapp.agent's, once registered
         after_call = queued.pending(agent_id) if queued is not None and agent_id is not None else None
         emit("hello", hello(services, user, agent_id, directory.current(), after_call))
         return True

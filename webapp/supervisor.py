@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, jsonify, render_template, request, session
+from flask import Blueprint, Flask, jsonify, render_template, request, session
 from flask_socketio import SocketIO, join_room
 
 from cti.db import DatabaseUnavailable
@@ -119,7 +119,7 @@ def set_extension():
     return jsonify(extension=extension_of(current_user(), services().db))
 
 
-def register_socketio(socketio: SocketIO, built: Services) -> None:
+def register_socketio(app: Flask, socketio: SocketIO, built: Services) -> None:
     """The wallboard's pushes and its ``supervisor_hello`` snapshot (see the module docstring)."""
     pusher = WallboardPusher(socketio, built)
     pusher.start()
